@@ -1,0 +1,56 @@
+"""wavekit: analyse traveling waves in recorded and simulated activity.
+
+Everything the command line can do is one import away::
+
+    import wavekit
+    a = wavekit.load("recording.h5", fs=1000.0)     # any supported format -> data model
+    wavekit.save(a, "copy.h5")                       # wavekit's HDF5 layout
+
+Heavy modules are imported on first use, so ``import wavekit`` (and ``wavekit --help``) is fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from ._version import __version__
+
+#: public name -> module that defines it (imported lazily on first attribute access)
+_LAZY = {
+    "load": "wavekit.io",
+    "save": "wavekit.io",
+    "open_activity": "wavekit.io",
+    "load_ground_truth": "wavekit.io",
+    "detect_format": "wavekit.io",
+    "grid_activity": "wavekit.model",
+    "irregular_activity": "wavekit.model",
+    "validate_activity": "wavekit.model",
+    "detect_grid": "wavekit.model",
+    "to_grid": "wavekit.model",
+    "to_irregular": "wavekit.model",
+    "layout": "wavekit.model",
+    "spacing_mm": "wavekit.model",
+    "bad_channels": "wavekit.model",
+    "channel_positions": "wavekit.model",
+    "describe": "wavekit.io.describe",
+    "InputError": "wavekit.errors",
+    "UsageError": "wavekit.errors",
+    "AnalysisError": "wavekit.errors",
+    "WavekitError": "wavekit.errors",
+}
+
+__all__ = ["__version__", *sorted(_LAZY)]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'wavekit' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))

@@ -1,0 +1,65 @@
+"""Options shared by every command that reads an input (SPEC.md, "Files wavekit reads")."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+READER = "Reading the input"
+
+Dataset = Annotated[str | None, typer.Option(
+    "--dataset", help="Dataset/variable holding the activity (e.g. /lfp or data).",
+    rich_help_panel=READER)]
+Dims = Annotated[str | None, typer.Option(
+    "--dims", metavar="DIMS", help="Axes of the stored array, e.g. time,y,x or channel,time.",
+    rich_help_panel=READER)]
+Fs = Annotated[float | None, typer.Option(
+    "--fs", metavar="HZ", help="Sampling rate in Hz (frames per second for images).",
+    rich_help_panel=READER)]
+SpacingMm = Annotated[str | None, typer.Option(
+    "--spacing-mm", metavar="MM[,MM]", help="Grid pitch in mm: one value, or DY,DX.",
+    rich_help_panel=READER)]
+Positions = Annotated[str | None, typer.Option(
+    "--positions", metavar="FILE_OR_DATASET",
+    help="Electrode positions (x, y in mm per channel): a CSV/text/.npy file or a dataset in "
+    "the input file.", rich_help_panel=READER)]
+BinMs = Annotated[float | None, typer.Option(
+    "--bin-ms", metavar="MS", help="Bin width for spike trains, in ms.", rich_help_panel=READER)]
+Layout = Annotated[str, typer.Option(
+    "--layout", metavar="auto|grid|irregular",
+    help="auto: use the grid view when electrodes lie on a regular grid.",
+    rich_help_panel=READER)]
+Units = Annotated[str | None, typer.Option(
+    "--units", help="Units of the samples, e.g. uV.", rich_help_panel=READER)]
+Lazy = Annotated[bool | None, typer.Option(
+    "--lazy/--no-lazy", help="Read chunk by chunk (default: only inputs over 1 GiB).",
+    rich_help_panel=READER)]
+
+
+def reader_overrides(
+    dataset: str | None = None,
+    dims: str | None = None,
+    fs: float | None = None,
+    spacing_mm: str | None = None,
+    positions: str | None = None,
+    bin_ms: float | None = None,
+    layout: str = "auto",
+    units: str | None = None,
+    lazy: bool | None = None,
+) -> dict[str, Any]:
+    """CLI option values -> keyword overrides for :func:`wavekit.load`."""
+    from ..errors import UsageError
+
+    sp = None
+    if spacing_mm is not None:
+        try:
+            sp = tuple(float(v) for v in spacing_mm.replace(" ", "").split(",") if v)
+        except ValueError:
+            raise UsageError(f"--spacing-mm {spacing_mm!r}: give MM or DY,DX in mm") from None
+        if len(sp) not in (1, 2):
+            raise UsageError(f"--spacing-mm {spacing_mm!r}: give MM or DY,DX in mm")
+    return {
+        "dataset": dataset, "dims": dims, "fs_hz": fs, "spacing_mm": sp, "positions": positions,
+        "bin_ms": bin_ms, "layout": layout, "units": units, "lazy": lazy,
+    }
