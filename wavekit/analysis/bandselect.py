@@ -1,0 +1,106 @@
+"""Choosing the frequency band of the waves from the recording's own spectrum.
+
+Neural field potentials have a 1/f-like background, so the largest power is always at the lowest
+frequencies; the oscillation that carries the waves shows as a *peak above the background*. The
+channel-averaged Welch spectrum is fitted in log-log coordinates by a straight line (the
+aperiodic component, as in the "fitting oscillations and one-over-f" approach of Donoghue et al.
+2020, Nat. Neurosci. 23:1655, doi:10.1038/s41593-020-00744-x, reduced here to a robust line), and
+the band is one octave centred (geometrically) on the frequency with the largest excess power.
+Frequencies more than 30 dB below the spectrum's maximum (anti-alias roll-off) are left out of
+both the fit and the search.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import xarray as xr
+
+from ..errors import AnalysisError
+
+
+def mean_spectrum(activity: xr.DataArray, *, max_seconds: float = 120.0,
+                  segment_s: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Channel-averaged Welch power spectrum ``(freqs_hz, power)``.
+
+    At most ``max_seconds`` of the recording are read, as evenly spaced segments, so long or
+    lazily loaded recordings cost little. Channels with NaN are skipped.
+    """
+    from scipy.signal import welch
+
+    fs = float(activity.attrs["fs_hz"])
+    n = activity.sizes["time"]
+    nper = int(min(n, max(16, round((segment_s or max(4.0, 8 * 1.0)) * fs))))
+    nper = min(nper, n)
+    take = int(min(n, max_seconds * fs))
+    if take < n:  # evenly spaced blocks of nper samples
+        nblocks = max(1, take // nper)
+        starts = np.linspace(0, n - nper, nblocks).astype(int)
+        idx = np.concatenate([np.arange(s, s + nper) for s in starts])
+        part = activity.isel(time=idx)
+    else:
+        part = activity
+    part = part.transpose("time", ...)
+    x = np.asarray(part.values, dtype=np.float64).reshape(part.sizes["time"], -1)
+    good = np.isfinite(x).all(axis=0) & (np.nanstd(x, axis=0) > 0)
+    if not good.any():
+        raise AnalysisError("no channel without NaN and with variance: cannot estimate a spectrum")
+    f, p = welch(x[:, good], fs=fs, nperseg=nper, axis=0, detrend="linear")
+    return f, p.mean(axis=1)
+
+
+def choose_band(activity: xr.DataArray, *, fmin_hz: float | None = None,
+                fmax_hz: float | None = None) -> tuple[tuple[float, float], float, str]:
+    """Pick the band of the dominant oscillation above the 1/f background.
+
+    Returns
+    -------
+    band_hz : (float, float)
+        One octave, ``(f0 / sqrt 2, f0 * sqrt 2)``.
+    peak_hz : float
+        ``f0``, the frequency of largest power above the fitted aperiodic line.
+    reason : str
+        One sentence for the report.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from wavekit.model import grid_activity
+    >>> t = np.arange(5000)[:, None, None] / 500.0
+    >>> rng = np.random.default_rng(0)
+    >>> x = np.cos(2 * np.pi * 12 * t + np.zeros((1, 4, 4))) + rng.normal(size=(5000, 4, 4))
+    >>> band, f0, _ = choose_band(grid_activity(x, fs_hz=500.0, dx_mm=1.0))
+    >>> round(f0)
+    12
+    """
+    fs = float(activity.attrs["fs_hz"])
+    duration = activity.sizes["time"] / fs
+    seg = min(duration, max(8.0, duration / 8)) if duration < 64 else 8.0
+    f, p = mean_spectrum(activity, segment_s=seg)
+    lo = fmin_hz if fmin_hz is not None else max(f[1] if f.size > 1 else 0, 2.0 / duration)
+    hi = fmax_hz if fmax_hz is not None else 0.4 * fs
+    if fmax_hz is None:  # ignore the deep tail (anti-alias filters, amplifier roll-off)
+        inband = (f >= lo) & (f <= hi)
+        if inband.any():
+            floor = 1e-3 * p[inband].max()
+            above = f[inband & (p >= floor)]
+            hi = float(above.max()) if above.size else hi
+    sel = (f >= lo) & (f <= hi) & (p > 0)
+    if sel.sum() < 4:
+        raise AnalysisError(f"recording too short ({duration:g} s) to choose a band: pass --band")
+    lf, lp = np.log10(f[sel]), np.log10(p[sel])
+    # robust line: least squares, then refit without the points far above it (the peaks)
+    coef = np.polyfit(lf, lp, 1)
+    for _ in range(3):
+        res = lp - np.polyval(coef, lf)
+        keep = res < np.median(res) + 1.0 * np.std(res)
+        if keep.sum() >= 3:
+            coef = np.polyfit(lf[keep], lp[keep], 1)
+    excess = lp - np.polyval(coef, lf)
+    i = int(np.argmax(excess))
+    f0 = float(f[sel][i])
+    band = (f0 / math.sqrt(2), min(f0 * math.sqrt(2), 0.45 * fs))
+    reason = (f"spectral peak at {f0:.3g} Hz, {10 * excess[i]:.1f} dB above the 1/f background "
+              f"(slope {coef[0]:.2f}); band one octave around it")
+    return (round(band[0], 6), round(band[1], 6)), f0, reason

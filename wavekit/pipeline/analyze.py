@@ -1,0 +1,186 @@
+"""``wavekit analyze``: one recording in, a report, an events table and figures out.
+
+The stages run in one direction::
+
+    load -> bad channels -> band (given, or from the spectrum) -> per chunk: phase ->
+    gradients / plane fit / patterns -> frame measures -> summary (flow structure) ->
+    events against surrogates -> report.json, events.csv, fields.h5, figures
+
+:func:`analyze` works on an in-memory or lazily loaded DataArray and returns a
+:class:`Results`; :func:`write_outputs` writes it to a folder (``report.json`` last, every file
+atomically); :func:`analyze_file` does both for a path and is what ``wavekit analyze`` and
+``wavekit batch`` call.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from ..errors import AnalysisError
+from ..model import bad_channels, layout, spacing_mm
+from .config import Config, make_config
+
+
+@dataclass
+class Results:
+    """Everything one analysis produced, in memory."""
+
+    activity_info: dict[str, Any]
+    config: Config
+    band_hz: tuple[float, float]
+    band_reason: str
+    frames: xr.Dataset
+    flow_structure: dict[str, Any]
+    events: xr.Dataset | None
+    event_null: dict[str, Any] | None
+    spectrum: dict[str, Any] | None
+    snapshot: dict[str, Any] | None
+    timings_s: dict[str, float] = field(default_factory=dict)
+
+
+class _Timer:
+    def __init__(self) -> None:
+        self.t: dict[str, float] = {}
+
+    def __call__(self, name: str) -> _Timer:
+        self._name = name
+        return self
+
+    def __enter__(self) -> None:
+        self._t0 = time.perf_counter()
+
+    def __exit__(self, *exc: object) -> None:
+        self.t[self._name] = round(self.t.get(self._name, 0.0) + time.perf_counter() - self._t0, 4)
+
+
+def activity_info(activity: xr.DataArray) -> dict[str, Any]:
+    """The report's ``input`` block, from the DataArray (path and digest added by the caller)."""
+    fs = float(activity.attrs["fs_hz"])
+    lay = layout(activity)
+    n_ch = activity.sizes["channel"] if lay == "irregular" else activity.sizes["y"] * activity.sizes["x"]
+    return {
+        "shape": [int(s) for s in activity.shape],
+        "dims": list(activity.dims),
+        "fs_hz": fs,
+        "layout": lay,
+        "duration_s": activity.sizes["time"] / fs,
+        "n_channels": int(n_ch),
+        "bad_channels": bad_channels(activity),
+        "spacing_mm": list(spacing_mm(activity)) if lay == "grid" else None,
+        "units": activity.attrs.get("units", ""),
+    }
+
+
+def _mask_bad(activity: xr.DataArray, bad: dict) -> xr.DataArray:
+    """Flat channels become NaN (NaN-only ones already are): they carry no phase."""
+    if not bad["flat"]:
+        return activity
+    a = activity.copy(data=activity.data.astype(np.result_type(activity.dtype, np.float32)))
+    if layout(a) == "grid":
+        for r, c in bad["flat"]:
+            a[..., r, c] = np.nan
+    else:
+        a.loc[{"channel": bad["flat"]}] = np.nan
+    return a
+
+
+def analyze(activity: xr.DataArray, config: Config | None = None) -> Results:
+    """Run the analysis stages on activity in the data model.
+
+    Parameters
+    ----------
+    activity : xarray.DataArray
+        Grid ``(time, y, x)`` or irregular ``(time, channel)`` activity (NumPy or dask-backed;
+        dask-backed arrays are read chunk by chunk).
+    config : Config, optional
+        Options (:func:`wavekit.pipeline.config.make_config`); defaults when omitted.
+
+    Returns
+    -------
+    Results
+    """
+    from .frames import complex_signal, frame_measures, iter_chunks, margin_s, plan_chunks
+    from .summary import flow_structure
+
+    cfg = config or make_config()
+    timer = _Timer()
+    if "trial" in activity.dims:
+        raise AnalysisError("analyze takes one trial at a time: select one with .isel(trial=i)")
+    with timer("input"):
+        info = activity_info(activity)
+        n_ch = info["n_channels"]
+        if len(info["bad_channels"]["nan"]) + len(info["bad_channels"]["flat"]) >= n_ch - 2:
+            raise AnalysisError("fewer than 3 usable channels: no wave can be measured")
+        activity = _mask_bad(activity, info["bad_channels"])
+    with timer("band"):
+        if cfg.band_hz is not None:
+            band, reason = tuple(cfg.band_hz), "given"
+        else:
+            from ..analysis.bandselect import choose_band
+
+            band, _, reason = choose_band(activity)
+    fs = info["fs_hz"]
+    if band[1] >= fs / 2:
+        raise AnalysisError(f"band {band[0]:g}-{band[1]:g} Hz reaches the Nyquist frequency "
+                            f"{fs / 2:g} Hz: choose a lower band")
+    chunks = plan_chunks(activity.sizes["time"], fs, cfg.chunk_s, margin_s(band))
+    parts = []
+    snapshot = None
+    for ch, part in iter_chunks(activity, chunks):
+        with timer("phase"):
+            z = complex_signal(part, band_hz=band, method=cfg.phase,
+                               morlet_cycles=cfg.morlet_cycles)
+        with timer("measures"):
+            fm = frame_measures(z, stages=cfg.stages).isel(time=ch.keep)
+        parts.append(fm)
+        if snapshot is None:
+            snapshot = _snapshot(z.isel(time=ch.keep), fm)
+    frames = xr.concat(parts, dim="time") if len(parts) > 1 else parts[0]
+    with timer("summary"):
+        fstruct = flow_structure(frames, band_hz=band)
+    return Results(activity_info=info, config=cfg, band_hz=band, band_reason=reason,
+                   frames=frames, flow_structure=fstruct, events=None, event_null=None,
+                   spectrum=None, snapshot=snapshot, timings_s=timer.t)
+
+
+def _snapshot(z: xr.DataArray, fm: xr.Dataset) -> dict[str, Any]:
+    """The frame with the highest directionality, kept for the phase-snapshot figure."""
+    score = fm["pgd_unit_resultant"] if "pgd_unit_resultant" in fm else fm["amplitude"]
+    i = int(np.nanargmax(np.nan_to_num(score.values, nan=-1)))
+    frame = z.isel(time=i)
+    return {"time_s": float(frame["time"]), "phase": np.angle(frame.values),
+            "x": frame["x"].values, "y": frame["y"].values, "layout": layout(z)}
+
+
+def analyze_file(path: str | os.PathLike, out_dir: str | os.PathLike | None = None, *,
+                 config: Config | dict | None = None, **_: Any) -> dict[str, Any]:
+    """Analyse the recording at ``path``; write results to ``out_dir`` when given.
+
+    Returns the report (the content of ``report.json``).
+    """
+    from ..io import open_activity
+    from .digest import sha256_of
+    from .report import build_report
+
+    cfg = config if isinstance(config, Config) else make_config(**(config or {}))
+    t0 = time.perf_counter()
+    found = open_activity(path, lazy=True, **cfg.input)
+    t_load = time.perf_counter() - t0
+    res = analyze(found.activity, cfg)
+    res.timings_s = {"load": round(t_load, 4), **res.timings_s}
+    res.activity_info = {"path": str(path), "sha256": sha256_of(path), "format": found.format,
+                         "dataset": found.dataset, **res.activity_info,
+                         "notes": list(found.notes)}
+    report = build_report(res)
+    if out_dir is not None:
+        from .write import write_outputs
+
+        write_outputs(res, report, Path(out_dir))
+    return report

@@ -1,0 +1,186 @@
+"""What ``wavekit analyze`` does, as one validated, reproducible configuration.
+
+Options come from defaults, then a TOML file (``--config``), then command-line flags, each
+overriding the one before. The resolved configuration is recorded in ``report.json``
+(``parameters``) so a run can be repeated exactly. A TOML file looks like::
+
+    seed = 1
+
+    [input]            # reader overrides, as the flags --fs, --spacing-mm, ...
+    fs = 1000.0
+    spacing_mm = 0.21875
+
+    [preprocess]
+    band_hz = [4.0, 30.0]   # omit to choose the band from the spectrum
+    notch_hz = 50.0
+    bad_channel_z = 5.0
+    smooth_sigma_mm = 0.0
+
+    [phase]
+    method = "hilbert"      # hilbert | morlet | generalized
+    morlet_cycles = 7.0
+
+    [stages]
+    run = ["gradients", "planefit", "patterns", "events", "spectra", "spatial"]
+
+    [events]
+    measure = "pgd"         # pgd | plane_r2
+    alpha = 0.05
+    n_surrogates = 19
+    surrogate = "phase"     # phase | shift | shuffle
+    min_duration_s = 0.05
+
+    [output]
+    plots = true
+    fig_format = "png"      # png | svg | pdf
+    fields = false          # also write fields.h5
+    movie = false
+    chunk_s = 60.0          # process in overlapping time chunks of this length
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tomllib
+from dataclasses import asdict, dataclass, field, fields, replace
+from typing import Any
+
+from ..errors import UsageError
+
+STAGES = ("gradients", "planefit", "patterns", "events", "spectra", "spatial")
+PHASE_METHODS = ("hilbert", "morlet", "generalized")
+EVENT_MEASURES = ("pgd", "plane_r2")
+SURROGATES = ("phase", "shift", "shuffle")
+FIG_FORMATS = ("png", "svg", "pdf")
+INPUT_KEYS = ("dataset", "dims", "fs", "spacing_mm", "positions", "bin_ms", "layout", "units")
+
+#: TOML section -> keys it may hold (each a field of :class:`Config`, except [input] and run)
+SECTIONS = {
+    "preprocess": ("band_hz", "notch_hz", "bad_channel_z", "smooth_sigma_mm"),
+    "phase": ("method", "morlet_cycles"),
+    "stages": ("run",),
+    "events": ("measure", "alpha", "n_surrogates", "surrogate", "min_duration_s"),
+    "output": ("plots", "fig_format", "fields", "movie", "chunk_s"),
+}
+_RENAME = {("phase", "method"): "phase", ("stages", "run"): "stages",
+           ("events", "measure"): "event_measure"}
+
+
+@dataclass(frozen=True)
+class Config:
+    """The resolved options of one analysis (see the module docstring for the TOML form)."""
+
+    seed: int = 0
+    band_hz: tuple[float, float] | None = None
+    notch_hz: float | None = None
+    bad_channel_z: float = 5.0
+    smooth_sigma_mm: float = 0.0
+    phase: str = "hilbert"
+    morlet_cycles: float = 7.0
+    stages: tuple[str, ...] = STAGES
+    event_measure: str = "pgd"
+    alpha: float = 0.05
+    n_surrogates: int = 19
+    surrogate: str = "phase"
+    min_duration_s: float | None = None
+    plots: bool = True
+    fig_format: str = "png"
+    fields: bool = False
+    movie: bool = False
+    chunk_s: float = 60.0
+    input: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        _check(self)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["band_hz"] = None if self.band_hz is None else list(self.band_hz)
+        d["stages"] = list(self.stages)
+        return d
+
+    def digest(self) -> str:
+        """SHA-256 of the requested options (what ``--resume`` compares)."""
+        return hashlib.sha256(json.dumps(self.to_dict(), sort_keys=True).encode()).hexdigest()
+
+
+def _check(c: Config) -> None:
+    def bad(what: str) -> UsageError:
+        return UsageError(f"config: {what}")
+
+    if c.band_hz is not None:
+        if len(c.band_hz) != 2 or not 0 <= c.band_hz[0] < c.band_hz[1]:
+            raise bad(f"band_hz {list(c.band_hz)} must be [low, high] with 0 <= low < high (Hz)")
+    if c.phase not in PHASE_METHODS:
+        raise bad(f"phase method {c.phase!r} is not one of {', '.join(PHASE_METHODS)}")
+    unknown = [s for s in c.stages if s not in STAGES]
+    if unknown:
+        raise bad(f"unknown stage(s) {', '.join(unknown)}; stages: {', '.join(STAGES)}")
+    if c.event_measure not in EVENT_MEASURES:
+        raise bad(f"events measure {c.event_measure!r} is not one of {', '.join(EVENT_MEASURES)}")
+    if c.surrogate not in SURROGATES:
+        raise bad(f"surrogate {c.surrogate!r} is not one of {', '.join(SURROGATES)}")
+    if not 0 < c.alpha < 1:
+        raise bad(f"alpha {c.alpha} must lie between 0 and 1")
+    if c.n_surrogates < 1:
+        raise bad("n_surrogates must be at least 1")
+    if c.fig_format not in FIG_FORMATS:
+        raise bad(f"fig_format {c.fig_format!r} is not one of {', '.join(FIG_FORMATS)}")
+    if c.chunk_s <= 0 or c.morlet_cycles <= 0 or c.bad_channel_z <= 0 or c.smooth_sigma_mm < 0:
+        raise bad("chunk_s, morlet_cycles and bad_channel_z must be positive, "
+                  "smooth_sigma_mm >= 0")
+    if c.notch_hz is not None and c.notch_hz <= 0:
+        raise bad("notch_hz must be positive")
+    unknown_in = set(c.input) - set(INPUT_KEYS)
+    if unknown_in:
+        raise bad(f"unknown [input] key(s) {', '.join(sorted(unknown_in))}")
+
+
+def from_toml(path: str | os.PathLike) -> dict[str, Any]:
+    """Read a TOML config file into keyword arguments of :class:`Config`."""
+    try:
+        with open(path, "rb") as fh:
+            raw = tomllib.load(fh)
+    except OSError as exc:
+        raise UsageError(f"--config {path}: cannot read ({exc.strerror})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise UsageError(f"--config {path}: not valid TOML ({exc})") from None
+    out: dict[str, Any] = {}
+    for key, value in raw.items():
+        if key == "seed":
+            out["seed"] = value
+        elif key == "input" and isinstance(value, dict):
+            out["input"] = dict(value)
+        elif key in SECTIONS and isinstance(value, dict):
+            for k, v in value.items():
+                if k not in SECTIONS[key]:
+                    raise UsageError(f"--config {path}: unknown key [{key}] {k} (allowed: "
+                                     f"{', '.join(SECTIONS[key])})")
+                out[_RENAME.get((key, k), k)] = v
+        else:
+            raise UsageError(f"--config {path}: unknown key or section {key!r}")
+    return out
+
+
+def make_config(toml_path: str | os.PathLike | None = None, **overrides: Any) -> Config:
+    """Defaults, then the TOML file, then ``overrides`` (None values are ignored)."""
+    kw: dict[str, Any] = from_toml(toml_path) if toml_path else {}
+    input_over = {k: v for k, v in (overrides.pop("input", None) or {}).items() if v is not None}
+    kw.update({k: v for k, v in overrides.items() if v is not None})
+    names = {f.name for f in fields(Config)}
+    unknown = set(kw) - names
+    if unknown:
+        raise UsageError(f"unknown option(s): {', '.join(sorted(unknown))}")
+    if "band_hz" in kw and kw["band_hz"] is not None:
+        kw["band_hz"] = tuple(float(b) for b in kw["band_hz"])
+    if "stages" in kw:
+        kw["stages"] = tuple(kw["stages"])
+    try:
+        cfg = Config(**kw)
+    except TypeError as exc:
+        raise UsageError(f"config: {exc}") from None
+    if input_over:
+        cfg = replace(cfg, input={**cfg.input, **input_over})
+    return cfg

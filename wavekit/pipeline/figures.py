@@ -1,0 +1,149 @@
+"""Figures of one analysis: readable at a glance, units on every axis, titles that say what.
+
+Each function takes the in-memory results (or the saved report and frame measures, for
+``wavekit plot``), draws one figure with matplotlib's Agg backend and returns it; :func:`save_all`
+writes them atomically in the chosen format.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .outputs import atomic_path
+
+
+def _plt():
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def phase_snapshot(snapshot: dict[str, Any], direction_deg: float | None):
+    """Phase of the most directional frame on a cyclic colour map, with the travel direction."""
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(5.2, 4.4), constrained_layout=True)
+    ph = snapshot["phase"]
+    if snapshot["layout"] == "grid":
+        x, y = snapshot["x"], snapshot["y"]
+        im = ax.pcolormesh(x, y, ph, cmap="twilight", vmin=-np.pi, vmax=np.pi, shading="nearest")
+        # local travel direction: -grad(phase) from complex products (angle-safe)
+        z = np.exp(1j * ph)
+        gy = np.angle(z[2:, 1:-1] * np.conj(z[:-2, 1:-1]))
+        gx = np.angle(z[1:-1, 2:] * np.conj(z[1:-1, :-2]))
+        if gx.size:
+            step = max(1, int(max(gx.shape) // 12))
+            xx, yy = np.meshgrid(x[1:-1], y[1:-1])
+            ax.quiver(xx[::step, ::step], yy[::step, ::step], -gx[::step, ::step],
+                      -gy[::step, ::step], color="k", pivot="mid", alpha=0.8)
+    else:
+        im = ax.scatter(snapshot["x"], snapshot["y"], c=ph, cmap="twilight", vmin=-np.pi,
+                        vmax=np.pi, s=60, edgecolors="k", linewidths=0.3)
+    if direction_deg is not None:
+        xs, ys = np.asarray(snapshot["x"]), np.asarray(snapshot["y"])
+        cx, cy = float(np.mean(xs)), float(np.mean(ys))
+        length = 0.35 * float(max(np.ptp(xs), np.ptp(ys), 1e-9))
+        th = np.radians(direction_deg)
+        ax.annotate("", xy=(cx + length * np.cos(th), cy + length * np.sin(th)), xytext=(cx, cy),
+                    arrowprops={"arrowstyle": "-|>", "lw": 2.5, "color": "crimson"})
+    ax.set_aspect("equal")
+    ax.set_xlabel("x (mm)")
+    ax.set_ylabel("y (mm)")
+    ax.set_title(f"Phase at t = {snapshot['time_s']:.3f} s (arrows: travel direction)")
+    fig.colorbar(im, ax=ax, label="phase (rad)")
+    return fig
+
+
+def direction_rose(directions_deg: np.ndarray, dominant_deg: float | None):
+    """Histogram of per-frame travel directions of wave frames on a polar axis."""
+    plt = _plt()
+    fig = plt.figure(figsize=(4.6, 4.6), constrained_layout=True)
+    ax = fig.add_subplot(projection="polar")
+    d = np.radians(directions_deg[np.isfinite(directions_deg)])
+    bins = np.linspace(-np.pi, np.pi, 37)
+    counts, _ = np.histogram(d, bins=bins)
+    ax.bar(bins[:-1] + np.pi / 36, counts, width=2 * np.pi / 36, color="steelblue",
+           edgecolor="white")
+    if dominant_deg is not None and counts.size:
+        ax.plot([0, np.radians(dominant_deg)], [0, counts.max()], color="crimson", lw=2.5)
+    ax.set_title(f"Direction of travel of wave frames (n = {d.size}; deg CCW from +x)")
+    return fig
+
+
+def speed_distribution(speeds: np.ndarray, summary: dict | None):
+    """Histogram of per-frame phase speeds of wave frames (mm/s), median marked."""
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(5.2, 3.6), constrained_layout=True)
+    s = speeds[np.isfinite(speeds) & (speeds > 0)]
+    if s.size:
+        hi = np.percentile(s, 99)
+        ax.hist(s[s <= hi], bins=40, color="steelblue", edgecolor="white")
+        if summary and summary.get("median") is not None:
+            ax.axvline(summary["median"], color="crimson", lw=2,
+                       label=f"median {summary['median']:.3g} mm/s")
+            ax.legend(frameon=False)
+    ax.set_xlabel("phase speed (mm/s)")
+    ax.set_ylabel("frames")
+    ax.set_title(f"Phase speed of wave frames (n = {s.size})")
+    return fig
+
+
+def timeline(time_s: np.ndarray, frames: dict[str, np.ndarray], events: list[dict]):
+    """Directionality (both PGDs, plane-fit R^2) over time, with detected events shaded."""
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(8.0, 3.2), constrained_layout=True)
+    labels = {"pgd_unit_resultant": "PGD (unit resultant)",
+              "pgd_rubino2006": "PGD (Rubino 2006)", "plane_r2_adj": "plane fit adj. R²"}
+    step = max(1, time_s.size // 4000)
+    for key, label in labels.items():
+        if key in frames:
+            ax.plot(time_s[::step], frames[key][::step], lw=0.8, label=label)
+    for ev in events:
+        ax.axvspan(ev["start_s"], ev["end_s"], color="orange", alpha=0.25, lw=0)
+    ax.set_ylim(-0.05, 1.05)
+    ax.set_xlabel("time (s)")
+    ax.set_ylabel("directionality (0-1)")
+    ax.set_title("Wave directionality over time (shaded: detected events)")
+    ax.legend(frameon=False, fontsize=8, loc="upper right", ncols=3)
+    return fig
+
+
+def save(fig: Any, path: Path) -> Path:
+    """Save a figure atomically (format from the suffix) and close it."""
+    plt = _plt()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format=path.suffix.lstrip("."), dpi=120)
+    plt.close(fig)
+    return path
+
+
+def save_all(res: Any, report: dict, out_dir: Path, fig_format: str) -> list[str]:
+    """Draw every figure of an analysis into ``out_dir``; return the file names."""
+    fs = report["flow_structure"]
+    fr = res.frames
+    prefix = "plane_" if "plane_direction_deg" in fr else ""
+    from .summary import wave_frames
+
+    mask = wave_frames(fr)
+    written = []
+    figs = {
+        "phase_snapshot": lambda: phase_snapshot(res.snapshot, fs.get("dominant_direction_deg")),
+        "direction_rose": lambda: direction_rose(
+            fr[f"{prefix}direction_deg"].values[mask], fs.get("dominant_direction_deg")),
+        "speed_distribution": lambda: speed_distribution(
+            fr[f"{prefix}speed_mm_per_s"].values[mask], fs.get("speed_mm_per_s")),
+        "timeline": lambda: timeline(fr["time"].values,
+                                     {k: fr[k].values for k in fr.data_vars}, report["events"]),
+    }
+    for name, make in figs.items():
+        if name != "phase_snapshot" and f"{prefix}direction_deg" not in fr:
+            continue
+        if name == "phase_snapshot" and res.snapshot is None:
+            continue
+        written.append(save(make(), out_dir / f"{name}.{fig_format}").name)
+    return written

@@ -1,0 +1,117 @@
+"""Frame-wise wave measures of a recording, computed chunk by chunk.
+
+A recording is cut into time chunks of ``chunk_s`` seconds; each chunk is read with a margin of
+``3 / f_low`` seconds on both sides (three periods of the lowest frequency passed, the length over
+which the band-pass impulse response rings), analysed, and cropped back to its core. Peak memory
+therefore depends on the chunk length, not on the recording's, and away from the record's ends
+the results equal those of the whole recording processed at once (the band-pass gain is the same
+and its impulse response has decayed to below 1e-3 within the margin; see
+``docs/performance.md`` for the measured difference).
+
+Per frame (time step) the measures are:
+
+* ``pgd_rubino2006``, ``pgd_unit_resultant``: both phase-gradient directionalities;
+* ``direction_deg``, ``speed_mm_per_s``, ``wavelength_mm``, ``frequency_hz``: from the mean
+  local wave vector (grids: complex-product gradients; irregular layouts: local circular-linear
+  fits);
+* ``plane_direction_deg``, ``plane_speed_mm_per_s``, ``plane_wavelength_mm``, ``plane_rho_cl``,
+  ``plane_r2_adj``: the global circular-linear plane-wave fit;
+* ``amplitude``: mean analytic amplitude over channels.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+import xarray as xr
+
+from ..model import layout
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """Sample ranges of one chunk: ``read`` (with margins) and ``keep`` (its core)."""
+
+    read: slice
+    keep: slice  # relative to the read range
+
+
+def plan_chunks(n: int, fs_hz: float, chunk_s: float, margin_s: float) -> list[Chunk]:
+    """Split ``n`` samples into cores of ``chunk_s`` s with ``margin_s`` s read on each side."""
+    core = max(1, int(round(chunk_s * fs_hz)))
+    margin = int(math.ceil(margin_s * fs_hz))
+    if n <= core + 2 * margin:  # one chunk: the whole record
+        return [Chunk(read=slice(0, n), keep=slice(0, n))]
+    out = []
+    for start in range(0, n, core):
+        stop = min(n, start + core)
+        r0, r1 = max(0, start - margin), min(n, stop + margin)
+        out.append(Chunk(read=slice(r0, r1), keep=slice(start - r0, stop - r0)))
+    return out
+
+
+def iter_chunks(activity: xr.DataArray, chunks: list[Chunk]) -> Iterator[tuple[Chunk, xr.DataArray]]:
+    """Yield each chunk as an in-memory DataArray (only its samples are read)."""
+    for ch in chunks:
+        part = activity.isel(time=ch.read)
+        if hasattr(part.data, "compute"):
+            part = part.compute()
+        yield ch, part
+
+
+def margin_s(band_hz: tuple[float, float]) -> float:
+    """Margin read on each side of a chunk: three periods of the band's low edge."""
+    low = band_hz[0] if band_hz[0] and band_hz[0] > 0 else band_hz[1] / 4
+    return 3.0 / low
+
+
+def complex_signal(activity: xr.DataArray, *, band_hz: tuple[float, float], method: str,
+                   morlet_cycles: float) -> xr.DataArray:
+    """The complex analytic signal whose phase the measures use."""
+    from ..analysis.phase import analytic_signal, generalized_phase, morlet
+
+    if method == "morlet":
+        centre = math.sqrt(band_hz[0] * band_hz[1]) if band_hz[0] > 0 else band_hz[1] / 2
+        return morlet(activity, freq_hz=centre, n_cycles=morlet_cycles)
+    if method == "generalized":
+        return generalized_phase(activity, band_hz=band_hz)
+    return analytic_signal(activity, band_hz=band_hz)
+
+
+def frame_measures(z: xr.DataArray, *, stages: tuple[str, ...]) -> xr.Dataset:
+    """Per-frame measures of a complex signal (grid or irregular layout)."""
+    from ..analysis.gradients import mean_wave_vector, phase_gradient_directionality
+
+    out: dict[str, xr.DataArray] = {}
+    amp = np.abs(z)
+    space = ("y", "x") if layout(z) == "grid" else ("channel",)
+    out["amplitude"] = amp.mean(space, skipna=True)
+    if "gradients" in stages:
+        if layout(z) == "grid":
+            from ..analysis.gradients import phase_gradients
+
+            g = phase_gradients(z)
+        else:
+            from ..analysis.irregular import local_wave_vectors
+
+            g = local_wave_vectors(z)
+        pgd = phase_gradient_directionality(g, dims=space)
+        mwv = mean_wave_vector(g, dims=space)
+        out["pgd_rubino2006"] = pgd["pgd_rubino2006"]
+        out["pgd_unit_resultant"] = pgd["pgd_unit_resultant"]
+        for k in ("direction_deg", "speed_mm_per_s", "wavelength_mm", "frequency_hz"):
+            out[k] = mwv[k]
+    if "planefit" in stages:
+        from ..analysis.planefit import plane_wave_fit
+
+        pf = plane_wave_fit(z)
+        for k in ("direction_deg", "speed_mm_per_s", "wavelength_mm", "rho_cl", "r2_adj"):
+            out[f"plane_{k}"] = pf[k]
+        if "frequency_hz" not in out:
+            out["frequency_hz"] = pf["frequency_hz"]
+    ds = xr.Dataset({k: v.reset_coords(drop=True) if hasattr(v, "reset_coords") else v
+                     for k, v in out.items()})
+    return ds.astype({k: np.float64 for k in ds.data_vars})

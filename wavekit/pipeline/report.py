@@ -1,0 +1,82 @@
+"""``report.json``: the keys of SPEC.md, built from :class:`~wavekit.pipeline.analyze.Results`.
+
+Documented key by key in ``docs/report.md`` and validated against the JSON Schema shipped as
+``wavekit/pipeline/report.schema.json`` (:func:`validate_report`).
+"""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+from typing import Any
+
+from .outputs import json_safe
+
+SCHEMA_VERSION = "1.0"
+
+
+def build_report(res: Any) -> dict[str, Any]:
+    """The report of one analysis as a JSON-ready dict (NaN -> null)."""
+    from .._version import __version__
+
+    params = res.config.to_dict()
+    params["requested_sha256"] = res.config.digest()
+    params["band_hz_used"] = list(res.band_hz)
+    params["band_reason"] = res.band_reason
+    report = {
+        "schema_version": SCHEMA_VERSION,
+        "wavekit_version": __version__,
+        "input": res.activity_info,
+        "parameters": params,
+        "flow_structure": res.flow_structure,
+        "events": event_records(res.events),
+        "event_null": res.event_null,
+        "timings_s": res.timings_s,
+    }
+    return json_safe(report)
+
+
+def event_records(events: Any) -> list[dict[str, Any]]:
+    """One dict per event from the events Dataset (dim ``event``), or [] when there are none."""
+    if events is None or events.sizes.get("event", 0) == 0:
+        return []
+    cols = {k: events[k].values for k in events.data_vars}
+    return [json_safe({k: v[i] for k, v in cols.items()}) | {"id": int(i)}
+            for i in range(events.sizes["event"])]
+
+
+def schema() -> dict[str, Any]:
+    """The JSON Schema of ``report.json``."""
+    text = resources.files("wavekit.pipeline").joinpath("report.schema.json").read_text()
+    return json.loads(text)
+
+
+def validate_report(report: dict[str, Any]) -> None:
+    """Raise ``jsonschema.ValidationError`` if ``report`` does not follow the schema."""
+    import jsonschema
+
+    jsonschema.validate(report, schema())
+
+
+def summary_row(report: dict[str, Any] | None) -> dict[str, Any]:
+    """The summary.csv / batch JSON-line fields of a report (empty when there is none)."""
+    if not report:
+        return {}
+    fs = report.get("flow_structure", {})
+    inp = report.get("input", {})
+
+    def med(key: str) -> Any:
+        v = fs.get(key)
+        return v.get("median") if isinstance(v, dict) else v
+
+    return {
+        "duration_s": inp.get("duration_s"),
+        "layout": inp.get("layout"),
+        "n_channels": inp.get("n_channels"),
+        "frequency_hz": med("frequency_hz"),
+        "direction_deg": fs.get("dominant_direction_deg"),
+        "speed_mm_per_s": med("speed_mm_per_s"),
+        "wavelength_mm": med("wavelength_mm"),
+        "motion_type": fs.get("motion_type"),
+        "n_events": len(report.get("events", [])),
+    }

@@ -1,0 +1,79 @@
+"""The ``flow_structure`` block of the report: one recording's waves in a few numbers.
+
+Which frames count: a frame is a *wave frame* when its unit-vector phase-gradient
+directionality (``pgd_unit_resultant``) is at least ``WAVE_PGD`` (0.5) or, without gradients,
+when the plane fit explains at least half of the phase variance (``plane_r2_adj >= 0.5``).
+Directions are averaged as vectors (circular mean), weighted by that planarity; speeds are
+summarised by the median and quartiles of the per-frame estimates over wave frames (never a
+mean of ratios), wavelengths likewise.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from ..analysis.circstats import circ_mean, rayleigh_test, resultant_length
+
+WAVE_PGD = 0.5
+WAVE_R2 = 0.5
+
+
+def _q(v: np.ndarray) -> dict[str, float | None]:
+    v = v[np.isfinite(v)]
+    if v.size == 0:
+        return {"median": None, "q25": None, "q75": None, "n_frames": 0}
+    q25, med, q75 = np.percentile(v, [25, 50, 75])
+    return {"median": float(med), "q25": float(q25), "q75": float(q75), "n_frames": int(v.size)}
+
+
+def wave_frames(frames: xr.Dataset) -> np.ndarray:
+    """Boolean mask of the frames that carry a wave (see the module docstring)."""
+    if "pgd_unit_resultant" in frames:
+        return np.nan_to_num(frames["pgd_unit_resultant"].values, nan=0.0) >= WAVE_PGD
+    if "plane_r2_adj" in frames:
+        return np.nan_to_num(frames["plane_r2_adj"].values, nan=0.0) >= WAVE_R2
+    return np.zeros(frames.sizes["time"], dtype=bool)
+
+
+def flow_structure(frames: xr.Dataset, *, band_hz: tuple[float, float]) -> dict[str, Any]:
+    """Summarise frame measures into the report's ``flow_structure`` block."""
+    mask = wave_frames(frames)
+    prefix = "plane_" if "plane_direction_deg" in frames else ""
+    out: dict[str, Any] = {
+        "band_hz": [float(band_hz[0]), float(band_hz[1])],
+        "wave_frame_fraction": float(mask.mean()) if mask.size else 0.0,
+        "wave_frame_rule": (f"pgd_unit_resultant >= {WAVE_PGD}" if "pgd_unit_resultant" in frames
+                            else f"plane_r2_adj >= {WAVE_R2}"),
+        "estimator": "plane_wave_fit" if prefix else "mean_wave_vector",
+    }
+    freq = np.abs(frames["frequency_hz"].values) if "frequency_hz" in frames else np.array([])
+    out["frequency_hz"] = _q(freq[mask] if mask.any() else freq)
+    if f"{prefix}direction_deg" in frames:
+        d = np.radians(frames[f"{prefix}direction_deg"].values)
+        weight = (np.clip(frames["plane_r2_adj"].values, 0, 1) if prefix
+                  else frames["pgd_unit_resultant"].values)
+        sel = mask & np.isfinite(d) & np.isfinite(weight)
+        if sel.any():
+            mean = float(np.degrees(circ_mean(d[sel], weights=weight[sel])))
+            r = float(resultant_length(d[sel], weights=weight[sel]))
+            _, p = rayleigh_test(d[sel])
+            out["dominant_direction_deg"] = mean
+            out["direction_resultant_length"] = r
+            out["direction_circular_sd_deg"] = float(np.degrees(np.sqrt(-2 * np.log(max(r, 1e-12)))))
+            out["direction_rayleigh_p"] = float(p)
+        else:
+            out.update(dominant_direction_deg=None, direction_resultant_length=None,
+                       direction_circular_sd_deg=None, direction_rayleigh_p=None)
+        out["speed_mm_per_s"] = _q(frames[f"{prefix}speed_mm_per_s"].values[mask])
+        out["wavelength_mm"] = _q(frames[f"{prefix}wavelength_mm"].values[mask])
+    planarity: dict[str, Any] = {}
+    for k in ("pgd_rubino2006", "pgd_unit_resultant", "plane_r2_adj", "plane_rho_cl"):
+        if k in frames:
+            planarity[f"{k}_median"] = _q(frames[k].values)["median"]
+    if "pgd_unit_resultant" in frames:
+        planarity[f"fraction_pgd_unit_resultant_above_{WAVE_PGD}"] = float(mask.mean())
+    out["planarity"] = planarity
+    return out
