@@ -114,3 +114,16 @@ def test_flow_apply_moves_frame_t_by_v_t():
         translate(f, 0.5, fourier=False)
     with pytest.raises(UsageError):
         Flow((1, 2, 3))
+
+
+@pytest.mark.parametrize("act", [0, 1, 2])
+def test_nan_propagates_like_the_reference(act):
+    rng = np.random.default_rng(0)
+    kernel = rng.standard_normal((1, 1, 3, 3))
+    drive = rng.standard_normal((1, 4, 1, 5, 5))
+    drive[0, 1, 0, 2, 2] = np.nan
+    args = (np.zeros((1, 1, 5, 5)), kernel, drive, np.zeros(1), act)
+    fast, ref = conv_rnn_run(*args), conv_rnn_run_ref(*args)
+    np.testing.assert_array_equal(np.isnan(fast), np.isnan(ref))
+    assert np.isnan(fast[0, 3]).sum() > 1  # the NaN spreads through the coupling
+    np.testing.assert_allclose(fast, ref, rtol=1e-12)

@@ -62,8 +62,9 @@ def test_npz_metadata_by_name(tmp_path):
     yy, xx = np.mgrid[0:2, 0:3] * 0.25
     pos = np.column_stack([xx.ravel(), yy.ravel()])
     p = tmp_path / "rec.npz"
-    np.savez(p, signal=data, fs_hz=np.float64(512.0), positions=pos, dims="channel,time",
-             units="uV")
+    np.savez(
+        p, signal=data, fs_hz=np.float64(512.0), positions=pos, dims="channel,time", units="uV"
+    )
     f = wavekit.open_activity(p, layout="irregular")
     a = f.activity
     assert f.format == "numpy" and f.dataset == "signal"

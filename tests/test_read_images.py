@@ -112,8 +112,13 @@ def test_bad_frame_folders(tmp_path):
 def test_imagej_tiff_calibration(tmp_path):
     data = np.random.default_rng(0).integers(0, 60000, size=(20, 6, 7)).astype(np.uint16)
     p = tmp_path / "ij.tif"
-    tifffile.imwrite(p, data, imagej=True, resolution=(1 / 50.0, 1 / 40.0),
-                     metadata={"unit": "um", "finterval": 0.002, "axes": "TYX"})
+    tifffile.imwrite(
+        p,
+        data,
+        imagej=True,
+        resolution=(1 / 50.0, 1 / 40.0),
+        metadata={"unit": "um", "finterval": 0.002, "axes": "TYX"},
+    )
     assert wavekit.detect_format(p) == "tiff"
     f = wavekit.open_activity(p)
     a = f.activity
@@ -145,8 +150,12 @@ def test_plain_multipage_tiff_needs_flags(tmp_path):
 def test_tifffile_description_round_trip(tmp_path):
     data = np.random.default_rng(1).normal(size=(15, 4, 4)).astype(np.float32)
     p = tmp_path / "desc.tif"
-    tifffile.imwrite(p, data, photometric="minisblack",
-                     metadata={"fs_hz": 250.0, "spacing_mm": 0.3, "units": "dF/F"})
+    tifffile.imwrite(
+        p,
+        data,
+        photometric="minisblack",
+        metadata={"fs_hz": 250.0, "spacing_mm": 0.3, "units": "dF/F"},
+    )
     a = wavekit.load(p)
     np.testing.assert_array_equal(a.values, data)
     assert a.attrs["fs_hz"] == 250.0 and a.attrs["units"] == "dF/F"

@@ -91,8 +91,9 @@ def test_v5_struct_fields_and_dataset_choice(tmp_path):
     rng = np.random.default_rng(3)
     rec = {"signal": rng.normal(size=(100, 4, 4)), "fs": 100.0, "spacing_mm": 0.5}
     p = tmp_path / "s.mat"
-    scipy.io.savemat(p, {"rec": rec, "big": rng.normal(size=(200, 4, 4)), "fs": 100.0,
-                         "spacing_mm": 0.5})
+    scipy.io.savemat(
+        p, {"rec": rec, "big": rng.normal(size=(200, 4, 4)), "fs": 100.0, "spacing_mm": 0.5}
+    )
     assert wavekit.open_activity(p).dataset == "big"
     f = wavekit.open_activity(p, dataset="rec.signal")
     assert f.dataset == "rec.signal" and f.activity.shape == (100, 4, 4)
@@ -115,19 +116,21 @@ def _v73(path, variables):
             else:
                 v = np.atleast_2d(value)
                 ds = f.create_dataset(name, data=v.T)
-                cls = {"f": "double" if v.dtype == np.float64 else "single"}.get(v.dtype.kind,
-                                                                                   str(v.dtype))
+                cls = {"f": "double" if v.dtype == np.float64 else "single"}.get(
+                    v.dtype.kind, str(v.dtype)
+                )
                 ds.attrs["MATLAB_class"] = np.bytes_(cls)
     with open(path, "r+b") as fh:
-        fh.write(b"MATLAB 7.3 MAT-file, Platform: GLNXA64, Created on: Mon Jan  1 2024 "
-                 b"HDF5 schema 1.00 .".ljust(116, b" "))
+        fh.write(
+            b"MATLAB 7.3 MAT-file, Platform: GLNXA64, Created on: Mon Jan  1 2024 "
+            b"HDF5 schema 1.00 .".ljust(116, b" ")
+        )
 
 
 def test_v73_axes_are_seen_as_matlab_shows_them(tmp_path):
     cube = np.arange(6 * 7 * 50, dtype=np.float64).reshape(6, 7, 50)  # rows x cols x time
     p = tmp_path / "v73.mat"
-    _v73(p, {"data": cube, "fs": np.array(250.0), "dx_mm": np.array(0.2),
-             "units": "uV"})
+    _v73(p, {"data": cube, "fs": np.array(250.0), "dx_mm": np.array(0.2), "units": "uV"})
     assert wavekit.detect_format(p) == "matlab"
     f = wavekit.open_activity(p)
     a = f.activity
@@ -170,8 +173,7 @@ def test_bad_matlab_files(tmp_path):
     scipy.io.savemat(p, {"cube": np.ones((10, 3, 3)), "fs": 10.0})
     _fails(p, "no grid spacing")
     p = tmp_path / "ok.mat"
-    scipy.io.savemat(p, {"cube": np.ones((10, 3, 3)), "fs": 10.0, "name": "x",
-                         "spacing_mm": 1.0})
+    scipy.io.savemat(p, {"cube": np.ones((10, 3, 3)), "fs": 10.0, "name": "x", "spacing_mm": 1.0})
     _fails(p, "no such variable", dataset="missing")
     _fails(p, "not numeric", dataset="name")
     raw = p.read_bytes()

@@ -5,6 +5,8 @@ from __future__ import annotations
 import h5py
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import wavekit
 from wavekit.errors import InputError
@@ -143,3 +145,30 @@ def test_bad_spike_files(tmp_path):
     p = tmp_path / "nan.h5"
     _waverepo(p, [np.array([0.1, np.nan])], [[0], [0]])
     _fails(p, "NaN")
+
+
+@settings(
+    max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    counts=st.lists(st.integers(0, 40), min_size=1, max_size=6),
+    bin_ms=st.sampled_from([10.0, 50.0, 100.0, 250.0]),
+    seed=st.integers(0, 1000),
+)
+def test_binning_matches_a_per_unit_histogram(tmp_path, counts, bin_ms, seed):
+    rng = np.random.default_rng(seed)
+    duration = 3.0
+    trains = [np.sort(rng.uniform(0, duration, size=k)) for k in counts]
+    if sum(counts) == 0:
+        trains[0] = np.array([1.0])
+    n = len(trains)
+    epos = np.vstack([np.arange(n) * 150.0 + rng.uniform(0, 50, n), rng.uniform(0, 900, n)])
+    p = tmp_path / f"h{seed}_{bin_ms:g}_{n}.h5"
+    _waverepo(p, trains, epos, duration=duration)
+    a = wavekit.load(p, bin_ms=bin_ms, layout="irregular")
+    bin_s = bin_ms / 1000
+    edges = np.arange(a.sizes["time"] + 1) * bin_s
+    order = np.lexsort((epos[1], epos[0]))
+    expected = np.stack([np.histogram(trains[i], bins=edges)[0] for i in order], axis=1)
+    np.testing.assert_allclose(a.values * bin_s, expected, atol=1e-4)
+    assert a.sizes["time"] == round(duration / bin_s)

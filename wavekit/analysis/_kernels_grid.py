@@ -57,6 +57,8 @@ def _atan2(y, x):
         r = _PI - r
     if y < 0:
         r = -r
+    if r <= -_PI:  # a tiny negative y rounds onto the cut: keep (-pi, pi]
+        r = _PI
     if x != x or y != y:
         r = math.nan
     return r
@@ -226,7 +228,8 @@ def pgd_nb(gx, gy, rubino, resultant):
     """Both phase-gradient directionalities of each frame of ``gx``, ``gy`` (n, m).
 
     ``rubino[k] = |sum g| / sum |g|`` and ``resultant[k] = |sum g/|g|| / #{g != 0}``, over the
-    finite vectors of frame ``k``; NaN when the frame has none (or only zero vectors).
+    finite vectors of frame ``k`` (float64 sums; rounding above 1 clipped); NaN when the frame
+    has none (or only zero vectors).
     """
     n, m = gx.shape
     for k in numba.prange(n):
@@ -237,11 +240,11 @@ def pgd_nb(gx, gy, rubino, resultant):
         uy = 0.0
         cnt = 0
         for j in range(m):
-            a = gx[k, j]
-            b = gy[k, j]
+            a = float(gx[k, j])
+            b = float(gy[k, j])
             if not (math.isfinite(a) and math.isfinite(b)):
                 continue
-            mag = math.sqrt(a * a + b * b)
+            mag = math.hypot(a, b)
             sx += a
             sy += b
             sa += mag
@@ -249,8 +252,8 @@ def pgd_nb(gx, gy, rubino, resultant):
                 ux += a / mag
                 uy += b / mag
                 cnt += 1
-        rubino[k] = math.sqrt(sx * sx + sy * sy) / sa if sa > 0 else math.nan
-        resultant[k] = math.sqrt(ux * ux + uy * uy) / cnt if cnt > 0 else math.nan
+        rubino[k] = min(1.0, math.hypot(sx, sy) / sa) if sa > 0 else math.nan
+        resultant[k] = min(1.0, math.hypot(ux, uy) / cnt) if cnt > 0 else math.nan
 
 
 def pgd_ref(gx: np.ndarray, gy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -263,12 +266,12 @@ def pgd_ref(gx: np.ndarray, gy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     mag = np.hypot(gx0, gy0)
     sa = mag.sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
-        rub = np.where(sa > 0, np.hypot(gx0.sum(1), gy0.sum(1)) / sa, np.nan)
+        rub = np.where(sa > 0, np.minimum(1.0, np.hypot(gx0.sum(1), gy0.sum(1)) / sa), np.nan)
         nz = mag > 0
         ux = np.where(nz, gx0 / np.where(nz, mag, 1.0), 0.0).sum(1)
         uy = np.where(nz, gy0 / np.where(nz, mag, 1.0), 0.0).sum(1)
         cnt = nz.sum(1)
-        res = np.where(cnt > 0, np.hypot(ux, uy) / np.maximum(cnt, 1), np.nan)
+        res = np.where(cnt > 0, np.minimum(1.0, np.hypot(ux, uy) / np.maximum(cnt, 1)), np.nan)
     return rub, res
 
 
@@ -281,7 +284,8 @@ def derived_nb(gx, gy, w, speed, direction, wavelength, do_speed, do_direction, 
     gradient ``g`` (rad/mm) and the angular frequency ``w`` (rad/s); flat arrays (n,).
 
     The direction is the angle of ``-sign(w) g`` (the wave vector ``k = -g`` for ``w > 0``), in
-    (-180, 180]. Outputs whose ``do_*`` flag is False are left untouched.
+    (-180, 180], NaN where ``w`` is NaN or ``g = 0``. Outputs whose ``do_*`` flag is False are
+    left untouched.
     """
     n = gx.shape[0]
     for i in numba.prange(n):
@@ -298,22 +302,23 @@ def derived_nb(gx, gy, w, speed, direction, wavelength, do_speed, do_direction, 
                 d = _atan2(b, a)
             else:
                 d = _atan2(-b, -a)
-            if f != f:
-                d = math.nan
+            if f != f or kk == 0:
+                d = math.nan  # no frequency or no gradient: no direction
             direction[i] = d * (180.0 / math.pi)
 
 
 def derived_ref(
     gx: np.ndarray, gy: np.ndarray, w: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """NumPy reference of :func:`derived_nb` (float64)."""
-    gx, gy, w = (np.asarray(a, dtype=np.float64) for a in (gx, gy, w))
-    kk = np.hypot(gx, gy)
+    """NumPy reference of :func:`derived_nb` (in the input's precision)."""
+    dt = np.result_type(gx, np.float32)
+    gx, gy, w = (np.asarray(a, dtype=dt) for a in (gx, gy, w))
+    kk = np.sqrt(gx * gx + gy * gy)
     with np.errstate(invalid="ignore", divide="ignore"):
         speed = np.abs(w) / kk
         wavelength = 2 * np.pi / kk
     s = np.where(w < 0, 1.0, -1.0)
     direction = np.degrees(np.arctan2(s * gy, s * gx))
     direction = np.where(direction <= -180.0, 180.0, direction)  # (-180, 180]
-    direction = np.where(np.isnan(w), np.nan, direction)
+    direction = np.where(np.isnan(w) | (kk == 0), np.nan, direction)
     return speed, direction, wavelength

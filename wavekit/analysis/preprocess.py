@@ -192,7 +192,7 @@ def time_last_apply(
         input_core_dims=[["time"]],
         output_core_dims=[["time"]],
         dask="parallelized",
-        output_dtypes=[out_dtype],
+        dask_gufunc_kwargs={"meta": np.empty((0,) * da.ndim, dtype=out_dtype)},
         keep_attrs=True,
     )
     out = out.transpose(*da.dims)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -63,3 +64,43 @@ def reader_overrides(
         "dataset": dataset, "dims": dims, "fs_hz": fs, "spacing_mm": sp, "positions": positions,
         "bin_ms": bin_ms, "layout": layout, "units": units, "lazy": lazy,
     }
+
+
+ANALYSIS = "Analysis"
+OUTPUT = "Output"
+
+Band = Annotated[tuple[float, float] | None, typer.Option(
+    "--band", metavar="LO HI", help="Band in Hz (default: chosen from the spectrum).",
+    rich_help_panel=ANALYSIS)]
+Phase = Annotated[str | None, typer.Option(
+    "--phase", metavar="hilbert|morlet|generalized", help="Phase estimator.",
+    rich_help_panel=ANALYSIS)]
+Stages = Annotated[str | None, typer.Option(
+    "--stages", metavar="LIST", help="Comma-separated stages to run (default: all): "
+    "gradients,planefit,patterns,events,spectra,spatial.", rich_help_panel=ANALYSIS)]
+Seed = Annotated[int | None, typer.Option(
+    "--seed", help="Seed of every random draw (surrogates, bootstrap).",
+    rich_help_panel=ANALYSIS)]
+ConfigFile = Annotated[Path | None, typer.Option(
+    "--config", help="TOML file of options (flags override it).", rich_help_panel=ANALYSIS)]
+Plots = Annotated[bool | None, typer.Option(
+    "--plots/--no-plots", help="Draw figures.", rich_help_panel=OUTPUT)]
+FigFormat = Annotated[str | None, typer.Option(
+    "--fig-format", metavar="png|svg|pdf", help="Figure file format.", rich_help_panel=OUTPUT)]
+
+
+def analysis_config(config: Path | None, *, seed: int | None, band: tuple | None,
+                    phase: str | None, stages: str | None, plots: bool | None,
+                    fig_format: str | None, reader: dict[str, Any]) -> Any:
+    """CLI option values -> a resolved :class:`wavekit.pipeline.config.Config`."""
+    from ..pipeline.config import make_config
+
+    reader = {k: v for k, v in reader.items()
+              if v is not None and not (k == "layout" and v == "auto")}
+    if "fs_hz" in reader:
+        reader["fs"] = reader.pop("fs_hz")
+    return make_config(
+        config, seed=seed, band_hz=band, phase=phase,
+        stages=None if stages is None else [s.strip() for s in stages.split(",") if s.strip()],
+        plots=plots, fig_format=fig_format, input=reader,
+    )

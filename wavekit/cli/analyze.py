@@ -10,37 +10,22 @@ import typer
 from . import _options as o
 from ._app import app
 
-ANALYSIS = "Analysis"
-OUTPUT = "Output"
-
 
 @app.command()
 def analyze(
     file: Annotated[Path, typer.Argument(help="Recording (any format wavekit info reads).",
                                          show_default=False)],
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Output folder.",
-                                             rich_help_panel=OUTPUT)] = None,
-    band: Annotated[tuple[float, float] | None, typer.Option(
-        "--band", metavar="LO HI", help="Band in Hz (default: chosen from the spectrum).",
-        rich_help_panel=ANALYSIS)] = None,
-    phase: Annotated[str | None, typer.Option(
-        "--phase", metavar="hilbert|morlet|generalized", help="Phase estimator.",
-        rich_help_panel=ANALYSIS)] = None,
-    stages: Annotated[str | None, typer.Option(
-        "--stages", metavar="LIST", help="Comma-separated stages to run (default: all): "
-        "gradients,planefit,patterns,events,spectra,spatial.", rich_help_panel=ANALYSIS)] = None,
-    seed: Annotated[int | None, typer.Option("--seed", help="Seed of every random draw "
-                                             "(surrogates, bootstrap).",
-                                             rich_help_panel=ANALYSIS)] = None,
-    config: Annotated[Path | None, typer.Option("--config", help="TOML file of options "
-                                                "(flags override it).",
-                                                rich_help_panel=ANALYSIS)] = None,
-    plots: Annotated[bool | None, typer.Option("--plots/--no-plots", help="Draw figures.",
-                                               rich_help_panel=OUTPUT)] = None,
-    fig_format: Annotated[str | None, typer.Option("--fig-format", metavar="png|svg|pdf",
-                                                   rich_help_panel=OUTPUT)] = None,
+                                             rich_help_panel=o.OUTPUT)] = None,
+    band: o.Band = None,
+    phase: o.Phase = None,
+    stages: o.Stages = None,
+    seed: o.Seed = None,
+    config: o.ConfigFile = None,
+    plots: o.Plots = None,
+    fig_format: o.FigFormat = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print the report on standard "
-                                           "output.", rich_help_panel=OUTPUT)] = False,
+                                           "output.", rich_help_panel=o.OUTPUT)] = False,
     dataset: o.Dataset = None,
     dims: o.Dims = None,
     fs: o.Fs = None,
@@ -62,17 +47,12 @@ def analyze(
 
     from ..errors import UsageError
     from ..pipeline.analyze import analyze_file
-    from ..pipeline.config import make_config
 
     if out is None and not json_out:
         raise UsageError("give --out DIR, or --json to print the report")
-    ov = o.reader_overrides(dataset, dims, fs, spacing_mm, positions, bin_ms, layout, units)
-    ov = {k: v for k, v in ov.items() if v is not None and not (k == "layout" and v == "auto")}
-    cfg = make_config(
-        config, seed=seed, band_hz=band, phase=phase,
-        stages=None if stages is None else [s.strip() for s in stages.split(",") if s.strip()],
-        plots=plots, fig_format=fig_format, input=ov,
-    )
+    reader = o.reader_overrides(dataset, dims, fs, spacing_mm, positions, bin_ms, layout, units)
+    cfg = o.analysis_config(config, seed=seed, band=band, phase=phase, stages=stages,
+                            plots=plots, fig_format=fig_format, reader=reader)
     report = analyze_file(file, out, config=cfg)
     if json_out:
         sys.stdout.write(json.dumps(report) + "\n")

@@ -1,5 +1,7 @@
 """``wavekit equivariance``: flow-equivariance errors of simulated recurrent networks."""
 
+from typing import Annotated
+
 import typer
 
 from wavekit.cli._app import app
@@ -7,30 +9,45 @@ from wavekit.cli._app import app
 
 @app.command()
 def equivariance(
-    model: list[str] = typer.Option(
-        None,
-        "--model",
-        "-m",
-        help="Model(s) to test (repeatable): flow-rnn, wrnn, convrnn, irnn, dense. Default: all.",
-    ),
-    velocity: float = typer.Option(
-        1.0, "--velocity", "-v", help="Flow velocity in cells per step (fractional allowed)."
-    ),
-    steps: int = typer.Option(50, "--steps", help="Length of the input sequence."),
-    n: int = typer.Option(17, "--n", help="Ring length in cells (odd for fractional velocities)."),
-    seed: int = typer.Option(0, "--seed", help="Seed of the random input and weights."),
-    activation: str = typer.Option(
-        None,
-        "--activation",
-        help="relu, tanh or linear (default: relu for integer, linear for fractional velocities).",
-    ),
-    json_out: bool = typer.Option(False, "--json", help="Print a JSON report instead of a table."),
+    model: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--model",
+            "-m",
+            help="Model to test (repeatable): flow-rnn, wrnn, convrnn, irnn, dense. Default: all.",
+        ),
+    ] = None,
+    velocity: Annotated[
+        float,
+        typer.Option(
+            "--velocity", "-v", help="Flow velocity in cells per step (may be fractional)."
+        ),
+    ] = 1.0,
+    steps: Annotated[int, typer.Option("--steps", help="Length of the input sequence.")] = 50,
+    n: Annotated[
+        int, typer.Option("--n", help="Ring length in cells (odd for fractional velocities).")
+    ] = 17,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the random input and weights.")] = 0,
+    activation: Annotated[
+        str | None,
+        typer.Option(
+            "--activation",
+            help="relu, tanh or linear (default: relu; linear for fractional velocities).",
+        ),
+    ] = None,
+    json_out: Annotated[
+        bool, typer.Option("--json", help="Print a JSON report instead of a table.")
+    ] = False,
 ) -> None:
-    """Measure E_t = ||Phi[psi f]_t - rho_t Phi[f]_t|| / ||Phi[psi f]_t|| for each network.
+    """Flow-equivariance error E_t of recurrent networks for a moving input.
 
-    The input f is Gaussian noise on a ring; psi translates it by VELOCITY cells per step.
-    A flow-lifted network (one hidden copy per velocity) is exactly equivariant (E_t ~ 1e-15);
-    conv and dense RNNs are not (E_t of order 1).
+    E_t = ||Phi(psi f)_t - rho_t Phi(f)_t|| / ||Phi(psi f)_t||
+
+    f is Gaussian noise on a ring; psi moves frame t by VELOCITY * t cells.
+
+    The flow-lifted network (one hidden copy per velocity) is exactly equivariant.
+
+    Conv and dense RNNs are not (E_t of order 1). E_0 is 0 for every model.
 
     Example: wavekit equivariance --velocity 2 --steps 40 --json
     """

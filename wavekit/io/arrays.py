@@ -6,7 +6,7 @@
     Large files (over 1 GiB, or ``lazy=True``) are memory-mapped and wrapped as dask arrays.
 ``.npz``
     The activity is ``--dataset`` when given, else the entry named ``activity``, else the
-    largest numeric entry with 2-4 dims (ties: the first). Small entries supply the metadata, looked up by name
+    largest numeric entry with 2-4 dims. Small entries supply the metadata, looked up by name
     (case-insensitive): sampling rate ``fs``/``fs_hz``/``sampling_rate``/``srate``/``rate``/
     ``fps`` (or a period ``dt``), else a time vector ``time``/``t``/``timestamps`` as long as one
     axis; spacing ``spacing_mm``/``pitch_mm``/``dx_mm`` (``dy_mm``) or ``*_um``; positions
@@ -41,18 +41,51 @@ from ._common import (
 )
 
 #: extra names (beyond _common.FS_ATTRS) that hold a sampling rate in Hz
-FS_NAMES = FS_ATTRS + ("samplingrate", "sampling_frequency", "sfreq", "fsample", "srate_hz",
-                       "sampling_rate_hz", "fs_hz")
-POSITION_NAMES = ("positions", "position", "electrode_positions", "electrode_xy", "xy", "pos",
-                  "channel_positions", "coords", "elec_pos", "epos")
+FS_NAMES = FS_ATTRS + (
+    "samplingrate",
+    "sampling_frequency",
+    "sfreq",
+    "fsample",
+    "srate_hz",
+    "sampling_rate_hz",
+    "fs_hz",
+)
+POSITION_NAMES = (
+    "positions",
+    "position",
+    "electrode_positions",
+    "electrode_xy",
+    "xy",
+    "pos",
+    "channel_positions",
+    "coords",
+    "elec_pos",
+    "epos",
+)
 POSITION_UM_NAMES = ("positions_um", "position_um", "electrode_positions_um", "xy_um")
 TIME_NAMES = ("time", "times", "t", "timestamps", "tvec", "time_s")
 DATA_NAMES = ("activity",)
-DIM_ALIASES = {"t": "time", "times": "time", "frame": "time", "frames": "time", "sample": "time",
-               "samples": "time", "row": "y", "rows": "y", "height": "y", "col": "x", "cols": "x",
-               "column": "x", "columns": "x", "width": "x", "channels": "channel",
-               "electrode": "channel", "electrodes": "channel", "chan": "channel",
-               "trials": "trial"}
+DIM_ALIASES = {
+    "t": "time",
+    "times": "time",
+    "frame": "time",
+    "frames": "time",
+    "sample": "time",
+    "samples": "time",
+    "row": "y",
+    "rows": "y",
+    "height": "y",
+    "col": "x",
+    "cols": "x",
+    "column": "x",
+    "columns": "x",
+    "width": "x",
+    "channels": "channel",
+    "electrode": "channel",
+    "electrodes": "channel",
+    "chan": "channel",
+    "trials": "trial",
+}
 
 
 @dataclass
@@ -98,8 +131,9 @@ def _norm(name: str) -> str:
     return name.strip().strip("/").replace("/", ".")
 
 
-def choose(path: Path, ov: Overrides, variables: dict[str, Var], notes: list[str],
-           word: str = "variable") -> Var:
+def choose(
+    path: Path, ov: Overrides, variables: dict[str, Var], notes: list[str], word: str = "variable"
+) -> Var:
     """The activity array: ``--dataset``, else a conventional name, else the largest."""
     if ov.dataset is not None:
         want = _norm(ov.dataset)
@@ -111,8 +145,11 @@ def choose(path: Path, ov: Overrides, variables: dict[str, Var], notes: list[str
             raise InputError(path, f"--dataset {ov.dataset}: no such {word} ({word}s: {listing})")
         v = hits[0]
         if not v.numeric:
-            raise InputError(path, f"{word} {v.name} is not numeric ({_describe(v)}): choose a "
-                             "numeric array with --dataset")
+            raise InputError(
+                path,
+                f"{word} {v.name} is not numeric ({_describe(v)}): choose a "
+                "numeric array with --dataset",
+            )
         notes.append(f"{word} {v.name}: given by --dataset")
         return v
     cands = [v for v in variables.values() if v.numeric and 2 <= v.effective_ndim <= 4]
@@ -182,8 +219,15 @@ def _squeeze(data: Any, shape: tuple[int, ...], notes: list[str]) -> tuple[Any, 
     return data.reshape(new), new
 
 
-def assemble_named(path: Path, ov: Overrides, variables: dict[str, Var], *, fmt: str,
-                   notes: list[str], word: str = "variable") -> Found:
+def assemble_named(
+    path: Path,
+    ov: Overrides,
+    variables: dict[str, Var],
+    *,
+    fmt: str,
+    notes: list[str],
+    word: str = "variable",
+) -> Found:
     """Choose the activity among named arrays, find its metadata by name, and assemble it."""
     v = choose(path, ov, variables, notes, word)
     meta = _metadata(variables, v)
@@ -200,21 +244,25 @@ def assemble_named(path: Path, ov: Overrides, variables: dict[str, Var], *, fmt:
 
     hit = lookup(meta, FS_NAMES)
     if hit is not None and np.size(hit[1]) == 1:
-        kw.update(fs_hz=float(np.asarray(hit[1], dtype=float)),
-                  fs_reason=f"the {word} {hit[0]!r}")
+        kw.update(fs_hz=float(np.asarray(hit[1], dtype=float)), fs_reason=f"the {word} {hit[0]!r}")
     else:
         hit = lookup(meta, DT_ATTRS)
         if hit is not None and np.size(hit[1]) == 1 and float(hit[1]) > 0:
-            kw.update(fs_hz=1.0 / float(hit[1]),
-                      fs_reason=f"the {word} {hit[0]!r} (sampling interval in s)")
+            kw.update(
+                fs_hz=1.0 / float(hit[1]),
+                fs_reason=f"the {word} {hit[0]!r} (sampling interval in s)",
+            )
         else:
             tv = _find(variables, TIME_NAMES, v)
             if tv is not None and tv.effective_ndim == 1 and tv.size in shape and tv.size > 1:
                 t = np.asarray(tv.get(), dtype=float).reshape(-1)
                 dt = float(np.median(np.diff(t)))
                 if np.isfinite(dt) and dt > 0:
-                    kw.update(fs_hz=1.0 / dt, fs_reason=f"median step of the {word} {tv.name} "
-                              "(assumed seconds)", t0_s=float(t[0]))
+                    kw.update(
+                        fs_hz=1.0 / dt,
+                        fs_reason=f"median step of the {word} {tv.name} (assumed seconds)",
+                        t0_s=float(t[0]),
+                    )
 
     sp = spacing_from_attrs(meta)
     if sp is not None:
@@ -233,8 +281,16 @@ def assemble_named(path: Path, ov: Overrides, variables: dict[str, Var], *, fmt:
     return Found(activity=da, format=fmt, dataset=v.name, notes=notes)
 
 
-def _positions(path: Path, ov: Overrides, variables: dict[str, Var], v: Var,
-               shape: tuple[int, ...], kw: dict[str, Any], notes: list[str], word: str) -> None:
+def _positions(
+    path: Path,
+    ov: Overrides,
+    variables: dict[str, Var],
+    v: Var,
+    shape: tuple[int, ...],
+    kw: dict[str, Any],
+    notes: list[str],
+    word: str,
+) -> None:
     """Electrode positions among the named arrays (``--positions NAME`` selects one)."""
     pv, scale, reason = None, 1.0, ""
     if ov.positions is not None:
@@ -261,8 +317,9 @@ def _positions(path: Path, ov: Overrides, variables: dict[str, Var], v: Var,
     else:
         matches = [s for s in big if s in pv.shape]
         if len(big) != 2 or not matches:
-            notes.append(f"{word} {pv.name} {pv.shape} does not match the data's channels: "
-                         "positions ignored")
+            notes.append(
+                f"{word} {pv.name} {pv.shape} does not match the data's channels: positions ignored"
+            )
             return
         n = matches[0] if len(matches) == 1 or big.count(matches[0]) == 1 else matches[-1]
     x, y = positions_from_array(pv.get(), int(n), path)
@@ -277,8 +334,9 @@ def _npy(path: Path, ov: Overrides, notes: list[str]) -> Found:
         mm = np.load(path, mmap_mode="r", allow_pickle=False)
     except ValueError as exc:
         if "pickle" in str(exc).lower() or "object" in str(exc).lower():
-            raise InputError(path, "holds Python objects (pickled), not numbers: save a numeric "
-                             "array") from None
+            raise InputError(
+                path, "holds Python objects (pickled), not numbers: save a numeric array"
+            ) from None
         raise InputError(path, f"damaged or truncated .npy file ({exc})") from None
     except (OSError, EOFError) as exc:
         raise InputError(path, f"damaged or truncated .npy file ({exc})") from None
@@ -293,8 +351,10 @@ def _npy(path: Path, ov: Overrides, notes: list[str]) -> Found:
         notes.append(f"memory-mapped lazily ({nbytes / 2**20:.0f} MiB)")
     else:
         data = np.array(mm)
-    notes.append(f"array {'x'.join(map(str, mm.shape))} {mm.dtype}: a .npy file holds one array "
-                 "and no metadata (give --fs, --spacing-mm or --positions)")
+    notes.append(
+        f"array {'x'.join(map(str, mm.shape))} {mm.dtype}: a .npy file holds one array "
+        "and no metadata (give --fs, --spacing-mm or --positions)"
+    )
     if ov.dataset is not None:
         notes.append(f"--dataset {ov.dataset} ignored: a .npy file holds a single array")
     shape = tuple(mm.shape)
@@ -320,14 +380,17 @@ def _npz(path: Path, ov: Overrides, notes: list[str]) -> Found:
             arr = z[name]
             text = None
             if arr.dtype.kind in "US" and arr.size == 1:
-                text = str(arr.reshape(-1)[0].decode() if arr.dtype.kind == "S"
-                           else arr.reshape(-1)[0])
-            variables[name] = Var(name, tuple(arr.shape), arr.dtype,
-                                  (lambda a=arr: a), text)
+                text = str(
+                    arr.reshape(-1)[0].decode() if arr.dtype.kind == "S" else arr.reshape(-1)[0]
+                )
+            variables[name] = Var(name, tuple(arr.shape), arr.dtype, (lambda a=arr: a), text)
     except ValueError as exc:
         if "pickle" in str(exc).lower() or "object" in str(exc).lower():
-            raise InputError(path, f"entry {name!r} holds Python objects (pickled): wavekit "
-                             "reads numeric arrays and strings only") from None
+            raise InputError(
+                path,
+                f"entry {name!r} holds Python objects (pickled): wavekit "
+                "reads numeric arrays and strings only",
+            ) from None
         raise InputError(path, f"damaged or truncated .npz file ({exc})") from None
     except (zipfile.BadZipFile, OSError, EOFError) as exc:
         raise InputError(path, f"damaged or truncated .npz file ({exc})") from None

@@ -39,12 +39,39 @@ from ._common import (
 )
 
 #: length units (as ImageJ or users spell them) -> mm
-LENGTH_MM = {"mm": 1.0, "millimeter": 1.0, "millimetre": 1.0, "um": 1e-3, "µm": 1e-3,
-             "\u03bcm": 1e-3, "micron": 1e-3, "microns": 1e-3, "micrometer": 1e-3,
-             "micrometre": 1e-3, "\\u00b5m": 1e-3, "nm": 1e-6, "nanometer": 1e-6, "cm": 10.0,
-             "centimeter": 10.0, "m": 1e3, "meter": 1e3, "metre": 1e3}
-TIME_S = {"s": 1.0, "sec": 1.0, "second": 1.0, "seconds": 1.0, "ms": 1e-3, "msec": 1e-3,
-          "millisecond": 1e-3, "milliseconds": 1e-3, "us": 1e-6, "µs": 1e-6, "min": 60.0}
+LENGTH_MM = {
+    "mm": 1.0,
+    "millimeter": 1.0,
+    "millimetre": 1.0,
+    "um": 1e-3,
+    "µm": 1e-3,
+    "\u03bcm": 1e-3,
+    "micron": 1e-3,
+    "microns": 1e-3,
+    "micrometer": 1e-3,
+    "micrometre": 1e-3,
+    "\\u00b5m": 1e-3,
+    "nm": 1e-6,
+    "nanometer": 1e-6,
+    "cm": 10.0,
+    "centimeter": 10.0,
+    "m": 1e3,
+    "meter": 1e3,
+    "metre": 1e3,
+}
+TIME_S = {
+    "s": 1.0,
+    "sec": 1.0,
+    "second": 1.0,
+    "seconds": 1.0,
+    "ms": 1e-3,
+    "msec": 1e-3,
+    "millisecond": 1e-3,
+    "milliseconds": 1e-3,
+    "us": 1e-6,
+    "µs": 1e-6,
+    "min": 60.0,
+}
 
 
 def read(path: Path, ov: Overrides) -> Found:
@@ -95,8 +122,10 @@ def _tiff_spacing(tf: Any, ij: dict, shaped: dict) -> tuple[tuple[float, float],
     if xres == 1.0 and yres == 1.0 and unit_name not in ("mm", "um", "micron"):
         return None  # uncalibrated default
     scale = LENGTH_MM[unit_name]
-    return (scale / yres, scale / xres), f"TIFF resolution tags ({xres:g} x {yres:g} px per " \
-        f"{unit_name})"
+    return (
+        scale / yres,
+        scale / xres,
+    ), f"TIFF resolution tags ({xres:g} x {yres:g} px per {unit_name})"
 
 
 def _read_tiff(path: Path, ov: Overrides) -> Found:
@@ -106,8 +135,9 @@ def _read_tiff(path: Path, ov: Overrides) -> Found:
     try:
         tf = tifffile.TiffFile(path)
     except Exception as exc:  # noqa: BLE001 - any parse failure is a damaged user file
-        raise InputError(path, f"damaged or truncated TIFF file ({type(exc).__name__}: {exc})") \
-            from None
+        raise InputError(
+            path, f"damaged or truncated TIFF file ({type(exc).__name__}: {exc})"
+        ) from None
     with tf:
         ij = tf.imagej_metadata or {}
         shaped = {}
@@ -117,8 +147,9 @@ def _read_tiff(path: Path, ov: Overrides) -> Found:
         if not series:
             raise InputError(path, "the TIFF file holds no images")
         s0 = series[0]
-        stack_pages = (len(series) > 1 and all(
-            s.ndim == 2 and s.shape == s0.shape and s.dtype == s0.dtype for s in series))
+        stack_pages = len(series) > 1 and all(
+            s.ndim == 2 and s.shape == s0.shape and s.dtype == s0.dtype for s in series
+        )
         if stack_pages:
             shape = (len(series), *s0.shape)
             axes = "I" + s0.axes
@@ -126,10 +157,13 @@ def _read_tiff(path: Path, ov: Overrides) -> Found:
         else:
             shape, axes, dtype = tuple(s0.shape), str(s0.axes), s0.dtype
             if len(series) > 1:
-                notes.append(f"{len(series)} image series of different shapes: using the first "
-                             f"({shape})")
-        notes.append(f"TIFF image {'x'.join(map(str, shape))} {dtype}, axes {axes}"
-                     + (" (ImageJ)" if ij else ""))
+                notes.append(
+                    f"{len(series)} image series of different shapes: using the first ({shape})"
+                )
+        notes.append(
+            f"TIFF image {'x'.join(map(str, shape))} {dtype}, axes {axes}"
+            + (" (ImageJ)" if ij else "")
+        )
         if np.dtype(dtype).kind not in "iufb":
             raise InputError(path, f"TIFF pixels have non-numeric type {dtype}")
         kw: dict[str, Any] = {}
@@ -151,10 +185,11 @@ def _read_tiff(path: Path, ov: Overrides) -> Found:
             data = _lazy_tiff(path, notes, nbytes)
         if data is None:
             try:
-                data = (tf.asarray(key=slice(None)) if stack_pages else s0.asarray())
+                data = tf.asarray(key=slice(None)) if stack_pages else s0.asarray()
             except Exception as exc:  # noqa: BLE001 - truncated image data
-                raise InputError(path, f"damaged or truncated TIFF image data "
-                                 f"({type(exc).__name__}: {exc})") from None
+                raise InputError(
+                    path, f"damaged or truncated TIFF image data ({type(exc).__name__}: {exc})"
+                ) from None
             data = np.asarray(data).reshape(shape)
     new_shape = kw.pop("reshape", None)
     if new_shape is not None:
@@ -166,15 +201,24 @@ def _read_tiff(path: Path, ov: Overrides) -> Found:
 def _tiff_dims(path: Path, axes: str, shape: tuple[int, ...]) -> dict[str, Any]:
     """Map tifffile's axes letters to wavekit dims (the one non-spatial axis is time)."""
     if len(shape) == 2:
-        raise InputError(path, f"a single {shape[0]} x {shape[1]} image: activity needs a "
-                         "stack of frames over time (a multi-page TIFF)")
+        raise InputError(
+            path,
+            f"a single {shape[0]} x {shape[1]} image: activity needs a "
+            "stack of frames over time (a multi-page TIFF)",
+        )
     letters = list(axes)
     if "S" in letters and shape[letters.index("S")] > 1:
-        raise InputError(path, "colour (RGB) TIFF: wavekit needs one value per pixel; save "
-                         "the stack as grayscale, or name the axes with --dims")
+        raise InputError(
+            path,
+            "colour (RGB) TIFF: wavekit needs one value per pixel; save "
+            "the stack as grayscale, or name the axes with --dims",
+        )
     if "C" in letters and shape[letters.index("C")] > 1:
-        raise InputError(path, f"TIFF with {shape[letters.index('C')]} channels (axes {axes}):"
-                         " save one channel per file, or name the axes with --dims")
+        raise InputError(
+            path,
+            f"TIFF with {shape[letters.index('C')]} channels (axes {axes}):"
+            " save one channel per file, or name the axes with --dims",
+        )
     if letters[-2:] != ["Y", "X"]:
         return {}
     lead = [i for i in range(len(letters) - 2) if shape[i] > 1]
@@ -182,8 +226,10 @@ def _tiff_dims(path: Path, axes: str, shape: tuple[int, ...]) -> dict[str, Any]:
         return {}  # several non-spatial axes: --dims (e.g. trial,time,y,x) decides
     t = lead[0] if lead else 0
     name = _AXIS_NAMES.get(letters[t], letters[t])
-    out: dict[str, Any] = {"dims": ("time", "y", "x"),
-                           "dims_reason": f"TIFF axes {axes}: the {name} axis taken as time"}
+    out: dict[str, Any] = {
+        "dims": ("time", "y", "x"),
+        "dims_reason": f"TIFF axes {axes}: the {name} axis taken as time",
+    }
     if len(shape) > 3:
         out["reshape"] = (shape[t], shape[-2], shape[-1])
     return out
@@ -211,29 +257,40 @@ _NUMBER = re.compile(r"(\d+)(?!.*\d)")
 
 
 def _numbered_frames(folder: Path) -> list[Path]:
-    pngs = [p for p in folder.iterdir() if p.suffix.lower() == ".png" and not
-            p.name.startswith(".")]
+    pngs = [
+        p for p in folder.iterdir() if p.suffix.lower() == ".png" and not p.name.startswith(".")
+    ]
     if not pngs:
         others = sorted(p.name for p in folder.iterdir())[:5]
         listing = ", ".join(others) if others else "the folder is empty"
-        raise InputError(folder, f"no PNG frames in this folder ({listing}): wavekit reads "
-                         "folders of numbered PNG frames or Zarr stores")
+        raise InputError(
+            folder,
+            f"no PNG frames in this folder ({listing}): wavekit reads "
+            "folders of numbered PNG frames or Zarr stores",
+        )
     numbered: list[tuple[int, Path]] = []
     for p in pngs:
         m = _NUMBER.search(p.stem)
         if m is None:
-            raise InputError(p, "frame file name has no number: name frames 0.png, 1.png, ... "
-                             "(or frame_0001.png, ...)")
+            raise InputError(
+                p,
+                "frame file name has no number: name frames 0.png, 1.png, ... "
+                "(or frame_0001.png, ...)",
+            )
         numbered.append((int(m.group(1)), p))
     numbered.sort(key=lambda t: (t[0], t[1].name))
     for (n0, p0), (n1, p1) in zip(numbered, numbered[1:], strict=False):
         if n1 == n0:
-            raise InputError(p1, f"frame number {n1} repeats {p0.name}: each frame needs its "
-                             "own number")
+            raise InputError(
+                p1, f"frame number {n1} repeats {p0.name}: each frame needs its own number"
+            )
         if n1 != n0 + 1:
             missing = f"{n0 + 1}" if n1 == n0 + 2 else f"{n0 + 1} to {n1 - 1}"
-            raise InputError(p1, f"gap in the frame numbers: frame {missing} missing before "
-                             "this one (frames must be numbered consecutively)")
+            raise InputError(
+                p1,
+                f"gap in the frame numbers: frame {missing} missing before "
+                "this one (frames must be numbered consecutively)",
+            )
     return [p for _, p in numbered]
 
 
@@ -265,21 +322,39 @@ def _read_frames(folder: Path, ov: Overrides) -> Found:
             with Image.open(p) as im:
                 m, s = im.mode, im.size
         except Exception as exc:  # noqa: BLE001 - any unreadable frame is the user's file
-            raise InputError(p, f"unreadable PNG frame ({type(exc).__name__}: {exc})") \
-                from None
+            raise InputError(p, f"unreadable PNG frame ({type(exc).__name__}: {exc})") from None
         if mode is None:
             mode, size = m, s
         elif m != mode:
-            raise InputError(p, f"pixel mode {m} differs from {mode} of {first.name}: all "
-                             "frames must have one mode")
+            raise InputError(
+                p,
+                f"pixel mode {m} differs from {mode} of {first.name}: all "
+                "frames must have one mode",
+            )
         elif s != size:
-            raise InputError(p, f"frame size {s[0]} x {s[1]} px differs from {size[0]} x "
-                             f"{size[1]} of {first.name}: all frames must have one size")
+            raise InputError(
+                p,
+                f"frame size {s[0]} x {s[1]} px differs from {size[0]} x "
+                f"{size[1]} of {first.name}: all frames must have one size",
+            )
+    if ov.fs_hz is None:
+        raise InputError(
+            folder,
+            "no sampling rate: PNG frames carry no frame rate, pass --fs HZ (frames per second)",
+        )
+    if ov.spacing_mm is None:
+        raise InputError(
+            folder,
+            "no grid spacing: PNG frames carry no pixel size, pass "
+            "--spacing-mm MM (field of view / pixels)",
+        )
     convert = mode in _COLOUR_MODES
     sample = _load_png(first, convert)
     nbytes = sample.nbytes * len(files)
-    notes.append(f"{len(files)} PNG frames {first.name} ... {files[-1].name} in numeric order, "
-                 f"{size[0]} x {size[1]} px, mode {mode} ({sample.dtype})")
+    notes.append(
+        f"{len(files)} PNG frames {first.name} ... {files[-1].name} in numeric order, "
+        f"{size[0]} x {size[1]} px, mode {mode} ({sample.dtype})"
+    )
     if convert:
         notes.append(f"colour frames (mode {mode}) converted to luminance")
     lazy = ov.lazy if ov.lazy is not None else nbytes > LAZY_BYTES
@@ -287,8 +362,12 @@ def _read_frames(folder: Path, ov: Overrides) -> Found:
         import dask
         import dask.array as dsa
 
-        parts = [dsa.from_delayed(dask.delayed(_load_png)(p, convert), shape=sample.shape,
-                                  dtype=sample.dtype) for p in files]
+        parts = [
+            dsa.from_delayed(
+                dask.delayed(_load_png)(p, convert), shape=sample.shape, dtype=sample.dtype
+            )
+            for p in files
+        ]
         data = dsa.stack(parts)
         notes.append(f"opened lazily ({nbytes / 2**20:.0f} MiB): frames read when used")
     else:
@@ -297,12 +376,22 @@ def _read_frames(folder: Path, ov: Overrides) -> Found:
         for i, p in enumerate(files[1:], start=1):
             frame = _load_png(p, convert)
             if frame.shape != sample.shape or frame.dtype != sample.dtype:
-                raise InputError(p, f"frame decodes as {frame.shape} {frame.dtype}, unlike "
-                                 f"{sample.shape} {sample.dtype} of {first.name}")
+                raise InputError(
+                    p,
+                    f"frame decodes as {frame.shape} {frame.dtype}, unlike "
+                    f"{sample.shape} {sample.dtype} of {first.name}",
+                )
             data[i] = frame
     if data.ndim != 3:
-        raise InputError(folder, f"frames decode as shape {sample.shape}: expected "
-                         "one value per pixel")
-    da = assemble(data, path=folder, ov=ov, notes=notes, dims=("time", "y", "x"),
-                  dims_reason="one frame per time step (rows y, columns x)")
+        raise InputError(
+            folder, f"frames decode as shape {sample.shape}: expected one value per pixel"
+        )
+    da = assemble(
+        data,
+        path=folder,
+        ov=ov,
+        notes=notes,
+        dims=("time", "y", "x"),
+        dims_reason="one frame per time step (rows y, columns x)",
+    )
     return Found(activity=da, format="frames", dataset=None, notes=notes)

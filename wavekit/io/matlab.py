@@ -34,8 +34,19 @@ from ..errors import InputError
 from ._common import Found, Overrides, maybe_lazy
 from .arrays import Var, assemble_named
 
-_NUMERIC_CLASSES = {"double", "single", "int8", "uint8", "int16", "uint16", "int32", "uint32",
-                    "int64", "uint64", "logical"}
+_NUMERIC_CLASSES = {
+    "double",
+    "single",
+    "int8",
+    "uint8",
+    "int16",
+    "uint16",
+    "int32",
+    "uint32",
+    "int64",
+    "uint64",
+    "logical",
+}
 
 
 def _is_v73(path: Path) -> bool:
@@ -80,13 +91,15 @@ def _read_v5(path: Path, ov: Overrides, notes: list[str]) -> Found:
     import scipy.io
 
     try:
-        mat = scipy.io.loadmat(path, squeeze_me=False, struct_as_record=True,
-                               chars_as_strings=True)
+        mat = scipy.io.loadmat(path, squeeze_me=False, struct_as_record=True, chars_as_strings=True)
     except NotImplementedError as exc:  # v7.3 written without the usual header
         raise InputError(path, f"cannot read this MATLAB file ({exc})") from None
     except Exception as exc:  # noqa: BLE001 - any parse failure is a damaged user file
-        raise InputError(path, f"damaged or truncated MATLAB file ({type(exc).__name__}: "
-                         f"{exc}); re-save it in MATLAB with save -v7") from None
+        raise InputError(
+            path,
+            f"damaged or truncated MATLAB file ({type(exc).__name__}: "
+            f"{exc}); re-save it in MATLAB with save -v7",
+        ) from None
     variables: dict[str, Var] = {}
     skipped: list[str] = []
     for name, value in mat.items():
@@ -105,8 +118,14 @@ def _cls(obj: Any) -> str:
     return v.decode() if isinstance(v, bytes) else str(v)
 
 
-def _walk_v73(group: Any, prefix: str, ov: Overrides, notes: list[str], out: dict[str, Var],
-              skipped: list[str]) -> None:
+def _walk_v73(
+    group: Any,
+    prefix: str,
+    ov: Overrides,
+    notes: list[str],
+    out: dict[str, Var],
+    skipped: list[str],
+) -> None:
     import h5py
 
     for key in group:
@@ -157,8 +176,10 @@ def _read_v73(path: Path, ov: Overrides, notes: list[str]) -> Found:
         variables: dict[str, Var] = {}
         skipped: list[str] = []
         _walk_v73(f, "", ov, notes, variables, skipped)
-        notes.append(f"MATLAB v7.3 (HDF5) file, variables: {_listing(variables, skipped)}; "
-                     "axes reversed to MATLAB's view (column-major storage)")
+        notes.append(
+            f"MATLAB v7.3 (HDF5) file, variables: {_listing(variables, skipped)}; "
+            "axes reversed to MATLAB's view (column-major storage)"
+        )
         found = assemble_named(path, ov, variables, fmt="matlab", notes=notes)
         return found
     finally:
@@ -167,8 +188,10 @@ def _read_v73(path: Path, ov: Overrides, notes: list[str]) -> Found:
 
 
 def _listing(variables: dict[str, Var], skipped: list[str]) -> str:
-    parts = [f"{v.name} ({'x'.join(map(str, v.shape))}{' text' if v.text is not None else ''})"
-             for v in list(variables.values())[:12]]
+    parts = [
+        f"{v.name} ({'x'.join(map(str, v.shape))}{' text' if v.text is not None else ''})"
+        for v in list(variables.values())[:12]
+    ]
     if len(variables) > 12:
         parts.append(f"... {len(variables) - 12} more")
     if skipped:

@@ -37,11 +37,30 @@ from ._common import Found, Overrides, _plain, assemble, maybe_lazy
 EPHYS_TYPES = ("ElectricalSeries", "SpikeEventSeries")
 IMAGE_TYPES = ("ImageSeries", "TwoPhotonSeries", "OnePhotonSeries", "ImageMaskSeries")
 ELECTRODES = "/general/extracellular_ephys/electrodes"
-LENGTH_MM = {"m": 1e3, "meter": 1e3, "meters": 1e3, "metre": 1e3, "metres": 1e3, "mm": 1.0,
-             "millimeter": 1.0, "millimeters": 1.0, "millimetre": 1.0, "millimetres": 1.0,
-             "um": 1e-3, "µm": 1e-3, "\u03bcm": 1e-3, "micron": 1e-3, "microns": 1e-3,
-             "micrometer": 1e-3, "micrometers": 1e-3, "micrometre": 1e-3, "micrometres": 1e-3,
-             "nm": 1e-6, "nanometer": 1e-6, "nanometers": 1e-6}
+LENGTH_MM = {
+    "m": 1e3,
+    "meter": 1e3,
+    "meters": 1e3,
+    "metre": 1e3,
+    "metres": 1e3,
+    "mm": 1.0,
+    "millimeter": 1.0,
+    "millimeters": 1.0,
+    "millimetre": 1.0,
+    "millimetres": 1.0,
+    "um": 1e-3,
+    "µm": 1e-3,
+    "\u03bcm": 1e-3,
+    "micron": 1e-3,
+    "microns": 1e-3,
+    "micrometer": 1e-3,
+    "micrometers": 1e-3,
+    "micrometre": 1e-3,
+    "micrometres": 1e-3,
+    "nm": 1e-6,
+    "nanometer": 1e-6,
+    "nanometers": 1e-6,
+}
 
 
 def _ntype(obj: Any) -> str:
@@ -55,8 +74,12 @@ def _series(f: Any) -> list[Any]:
     out: list[Any] = []
 
     def visit(_name: str, obj: Any) -> None:
-        if isinstance(obj, h5py.Group) and _ntype(obj) in EPHYS_TYPES + IMAGE_TYPES \
-                and "data" in obj and isinstance(obj["data"], h5py.Dataset):
+        if (
+            isinstance(obj, h5py.Group)
+            and _ntype(obj) in EPHYS_TYPES + IMAGE_TYPES
+            and "data" in obj
+            and isinstance(obj["data"], h5py.Dataset)
+        ):
             out.append(obj)
 
     for top in ("acquisition", "processing"):
@@ -75,24 +98,31 @@ def _choose(path: Path, f: Any, ov: Overrides, notes: list[str]) -> Any:
         want = "/" + ov.dataset.strip("/")
         if want.endswith("/data"):
             want = want[: -len("/data")]
-        hits = [g for g in series if g.name == want] or \
-            [g for g in series if g.name.split("/")[-1] == want.strip("/")]
+        hits = [g for g in series if g.name == want] or [
+            g for g in series if g.name.split("/")[-1] == want.strip("/")
+        ]
         if not hits:
             listing = ", ".join(g.name for g in series) or "none"
-            raise InputError(path, f"--dataset {ov.dataset}: no such electrical or imaging "
-                             f"series (series: {listing})")
+            raise InputError(
+                path,
+                f"--dataset {ov.dataset}: no such electrical or imaging series (series: {listing})",
+            )
         notes.append(f"series {hits[0].name} ({_ntype(hits[0])}): given by --dataset")
         return hits[0]
     if not series:
-        raise InputError(path, "NWB file without an ElectricalSeries or imaging series under "
-                         "/acquisition or /processing: nothing wavekit can analyse")
+        raise InputError(
+            path,
+            "NWB file without an ElectricalSeries or imaging series under "
+            "/acquisition or /processing: nothing wavekit can analyse",
+        )
     series.sort(key=_size, reverse=True)
     g = series[0]
     why = "the largest series"
     if len(series) > 1:
         why += f" (others: {', '.join(s.name for s in series[1:5])}; choose with --dataset)"
-    notes.append(f"series {g.name} ({_ntype(g)}, data {'x'.join(map(str, g['data'].shape))}): "
-                 f"{why}")
+    notes.append(
+        f"series {g.name} ({_ntype(g)}, data {'x'.join(map(str, g['data'].shape))}): {why}"
+    )
     return g
 
 
@@ -101,8 +131,11 @@ def _timing(path: Path, g: Any, notes: list[str]) -> dict[str, Any]:
         st = g["starting_time"]
         rate = _plain(st.attrs.get("rate"))
         if rate is not None:
-            return {"fs_hz": float(rate), "fs_reason": f"{st.name} attribute 'rate'",
-                    "t0_s": float(st[()])}
+            return {
+                "fs_hz": float(rate),
+                "fs_reason": f"{st.name} attribute 'rate'",
+                "t0_s": float(st[()]),
+            }
     if "timestamps" in g:
         ts = g["timestamps"]
         n = min(ts.shape[0], 100_000)
@@ -112,10 +145,15 @@ def _timing(path: Path, g: Any, notes: list[str]) -> dict[str, Any]:
             dt = float(np.median(d))
             if dt > 0:
                 if np.max(np.abs(d - dt)) > 0.01 * dt:
-                    notes.append(f"timestamps are irregular (steps {d.min():g}-{d.max():g} s): "
-                                 "treated as regular at their median step")
-                return {"fs_hz": 1.0 / dt, "fs_reason": f"median step of {ts.name}",
-                        "t0_s": float(t[0])}
+                    notes.append(
+                        f"timestamps are irregular (steps {d.min():g}-{d.max():g} s): "
+                        "treated as regular at their median step"
+                    )
+                return {
+                    "fs_hz": 1.0 / dt,
+                    "fs_reason": f"median step of {ts.name}",
+                    "t0_s": float(t[0]),
+                }
     return {}
 
 
@@ -133,9 +171,12 @@ def _scale(g: Any, data: Any, notes: list[str]) -> tuple[Any, str | None]:
     if conv != 1.0 or offset != 0.0 or cc is not None:
         factor = conv if cc is None else conv * cc
         data = data * factor + offset if offset else data * factor
-        notes.append(f"samples scaled to {unit or 'the series unit'}: data x conversion "
-                     f"{conv:g}" + (" x channel_conversion" if cc is not None else "")
-                     + (f" + offset {offset:g}" if offset else ""))
+        notes.append(
+            f"samples scaled to {unit or 'the series unit'}: data x conversion "
+            f"{conv:g}"
+            + (" x channel_conversion" if cc is not None else "")
+            + (f" + offset {offset:g}" if offset else "")
+        )
     return data, unit
 
 
@@ -169,11 +210,16 @@ def _electrodes(path: Path, f: Any, g: Any, ov: Overrides, n: int) -> dict[str, 
     if table is None and ELECTRODES in f:
         table = f[ELECTRODES]
     if table is None:
-        raise InputError(path, "no electrodes table (/general/extracellular_ephys/electrodes):"
-                         " pass --positions FILE")
+        raise InputError(
+            path,
+            "no electrodes table (/general/extracellular_ephys/electrodes): pass --positions FILE",
+        )
     if rows.size != n:
-        raise InputError(path, f"{g.name} has {n} channels but its electrodes region lists "
-                         f"{rows.size}: the file is inconsistent")
+        raise InputError(
+            path,
+            f"{g.name} has {n} channels but its electrodes region lists "
+            f"{rows.size}: the file is inconsistent",
+        )
     for xn, yn in (("rel_x", "rel_y"), ("x", "y")):
         cx, cy = _column(table, xn, rows), _column(table, yn, rows)
         if cx is None or cy is None:
@@ -186,10 +232,17 @@ def _electrodes(path: Path, f: Any, g: Any, ov: Overrides, n: int) -> dict[str, 
         if np.unique(np.column_stack([x, y]), axis=0).shape[0] < n:
             continue  # several channels at one place: not a usable layout
         labels = np.asarray(table["id"][()])[rows] if "id" in table else rows
-        return {"x_mm": x, "y_mm": y, "channel": labels,
-                "positions_reason": f"electrodes table columns {xn}, {yn} ({cx[2]})"}
-    raise InputError(path, "the electrodes table has no usable x, y (or rel_x, rel_y) "
-                     "positions (missing, NaN or shared): pass --positions FILE")
+        return {
+            "x_mm": x,
+            "y_mm": y,
+            "channel": labels,
+            "positions_reason": f"electrodes table columns {xn}, {yn} ({cx[2]})",
+        }
+    raise InputError(
+        path,
+        "the electrodes table has no usable x, y (or rel_x, rel_y) "
+        "positions (missing, NaN or shared): pass --positions FILE",
+    )
 
 
 def _imaging_spacing(g: Any, shape: tuple[int, ...]) -> dict[str, Any]:
@@ -202,15 +255,18 @@ def _imaging_spacing(g: Any, shape: tuple[int, ...]) -> dict[str, Any]:
         unit = str(_plain(gs_ds.attrs.get("unit", "meters"))).strip().lower()
         if gs.size >= 2 and unit in LENGTH_MM and np.all(gs[:2] > 0):
             s = LENGTH_MM[unit]
-            return {"spacing_mm": (gs[1] * s, gs[0] * s),
-                    "spacing_reason": f"{gs_ds.name} (x, y in {unit})"}
+            return {
+                "spacing_mm": (gs[1] * s, gs[0] * s),
+                "spacing_reason": f"{gs_ds.name} (x, y in {unit})",
+            }
     if "field_of_view" in g:
         fov = np.asarray(g["field_of_view"][()], dtype=float).reshape(-1)
         if fov.size >= 2 and np.all(fov[:2] > 0) and len(shape) == 3:
             nx, ny = shape[1], shape[2]  # data is time x width x height
-            return {"spacing_mm": (fov[1] * 1e3 / ny, fov[0] * 1e3 / nx),
-                    "spacing_reason": f"{g.name}/field_of_view (width, height in m) / frame "
-                    "size"}
+            return {
+                "spacing_mm": (fov[1] * 1e3 / ny, fov[0] * 1e3 / nx),
+                "spacing_reason": f"{g.name}/field_of_view (width, height in m) / frame size",
+            }
     return {}
 
 
@@ -224,21 +280,29 @@ def read(path: Path, ov: Overrides, f: Any) -> Found:
     shape = tuple(int(s) for s in ds.shape)
     if 0 in shape:
         if "external_file" in g:
-            raise InputError(path, f"{g.name} keeps its frames in external file(s) "
-                             f"({_plain(g['external_file'][0])}): open those files instead")
+            raise InputError(
+                path,
+                f"{g.name} keeps its frames in external file(s) "
+                f"({_plain(g['external_file'][0])}): open those files instead",
+            )
         raise InputError(path, f"{g.name} has no samples (data shape {shape})")
     kw: dict[str, Any] = _timing(path, g, notes)
     imaging = _ntype(g) in IMAGE_TYPES
     if imaging:
         if len(shape) == 3:
-            kw.update(dims=("time", "x", "y"), dims_reason="NWB imaging data are time x width "
-                      "x height (--dims time,y,x if this file stores rows first)")
+            kw.update(
+                dims=("time", "x", "y"),
+                dims_reason="NWB imaging data are time x width "
+                "x height (--dims time,y,x if this file stores rows first)",
+            )
         if ov.spacing_mm is None:
             kw.update(_imaging_spacing(g, shape))
     else:
         if len(shape) == 2:
-            kw.update(dims=("time", "channel"), dims_reason="NWB ElectricalSeries data are "
-                      "time x channels")
+            kw.update(
+                dims=("time", "channel"),
+                dims_reason="NWB ElectricalSeries data are time x channels",
+            )
             kw.update(_electrodes(path, f, g, ov, shape[1]))
     data = maybe_lazy(ds, ov, notes)
     data, unit = _scale(g, data, notes)

@@ -66,8 +66,9 @@ def _text(f: Any, name: str) -> str | None:
     return v if isinstance(v, str) else None
 
 
-def _unit_positions(path: Path, f: Any, n_units: int, ov: Overrides
-                    ) -> tuple[np.ndarray, np.ndarray, str]:
+def _unit_positions(
+    path: Path, f: Any, n_units: int, ov: Overrides
+) -> tuple[np.ndarray, np.ndarray, str]:
     """Positions (mm) of every unit, with the reason."""
     if ov.positions is not None:
         if ov.positions in f:
@@ -75,22 +76,32 @@ def _unit_positions(path: Path, f: Any, n_units: int, ov: Overrides
             default = "um" if ds.name.split("/")[-1] == "epos" else "mm"
             return _positions_ds(path, ds, n_units, default, " (given by --positions)")
         return read_positions(ov.positions, n_units, path)
-    for name, default in (("epos", "um"), ("positions", "mm"), ("unit_positions", "mm"),
-                          ("electrode_positions", "mm")):
+    for name, default in (
+        ("epos", "um"),
+        ("positions", "mm"),
+        ("unit_positions", "mm"),
+        ("electrode_positions", "mm"),
+    ):
         if name in f:
             return _positions_ds(path, f[name], n_units, default, "")
-    raise InputError(path, f"{n_units} spike trains but no unit positions (looked for epos, "
-                     "positions): pass --positions FILE (x, y in mm per unit)")
+    raise InputError(
+        path,
+        f"{n_units} spike trains but no unit positions (looked for epos, "
+        "positions): pass --positions FILE (x, y in mm per unit)",
+    )
 
 
-def _positions_ds(path: Path, ds: Any, n: int, default_unit: str, why: str
-                  ) -> tuple[np.ndarray, np.ndarray, str]:
+def _positions_ds(
+    path: Path, ds: Any, n: int, default_unit: str, why: str
+) -> tuple[np.ndarray, np.ndarray, str]:
     a = np.asarray(ds[()], dtype=float)
     if a.ndim == 2 and a.shape[0] in (2, 3) and a.shape[1] == n and a.shape[0] != n:
         a = a.T
     if a.ndim != 2 or a.shape[0] != n or a.shape[1] not in (2, 3):
-        raise InputError(path, f"{ds.name} has shape {a.shape}: expected the x, y position "
-                         f"of each of the {n} units")
+        raise InputError(
+            path,
+            f"{ds.name} has shape {a.shape}: expected the x, y position of each of the {n} units",
+        )
     a = a[:, :2]
     if not np.isfinite(a).all():
         raise InputError(path, f"{ds.name} contains NaN or infinite positions")
@@ -98,8 +109,7 @@ def _positions_ds(path: Path, ds: Any, n: int, default_unit: str, why: str
     if unit in _UM_UNITS:
         return a[:, 0] * 1e-3, a[:, 1] * 1e-3, f"{ds.name}{why} (micrometres converted to mm)"
     if unit not in ("mm", "millimetre", "millimeter"):
-        raise InputError(path, f"{ds.name} has units {unit!r}: wavekit reads positions in mm "
-                         "or um")
+        raise InputError(path, f"{ds.name} has units {unit!r}: wavekit reads positions in mm or um")
     return a[:, 0], a[:, 1], f"{ds.name}{why} (mm)"
 
 
@@ -107,15 +117,21 @@ def _trains_waverepo(path: Path, f: Any) -> tuple[np.ndarray, np.ndarray, list[s
     """All spike times, the unit index of each spike, unit labels, and a description."""
     spikes = np.asarray(f["spikes"][()], dtype=np.float64).reshape(-1)
     if "sCount" not in f:
-        raise InputError(path, "spike times without 'sCount' (spikes per unit): cannot tell "
-                         "which unit fired each spike")
+        raise InputError(
+            path,
+            "spike times without 'sCount' (spikes per unit): cannot tell "
+            "which unit fired each spike",
+        )
     counts = np.asarray(f["sCount"][()]).reshape(-1)
     if counts.dtype.kind not in "iuf" or np.any(counts < 0):
         raise InputError(path, "'sCount' must hold non-negative spike counts per unit")
     counts = counts.astype(np.int64)
     if int(counts.sum()) != spikes.size:
-        raise InputError(path, f"'sCount' adds up to {int(counts.sum())} spikes but 'spikes' "
-                         f"holds {spikes.size}: the file is inconsistent")
+        raise InputError(
+            path,
+            f"'sCount' adds up to {int(counts.sum())} spikes but 'spikes' "
+            f"holds {spikes.size}: the file is inconsistent",
+        )
     unit = np.repeat(np.arange(counts.size), counts)
     labels = [str(i) for i in range(counts.size)]
     if "names" in f and f["names"].shape == (counts.size,):
@@ -136,10 +152,11 @@ def _trains_group(path: Path, g: Any) -> tuple[np.ndarray, np.ndarray, list[str]
 
     items.sort(key=key)
     parts, units = [], []
-    for i, (name, ds) in enumerate(items):
+    for i, (_name, ds) in enumerate(items):
         if ds.dtype.kind not in "iuf" or ds.ndim > 1:
-            raise InputError(path, f"{ds.name} is not a 1-D array of spike times "
-                             f"({ds.dtype}, shape {ds.shape})")
+            raise InputError(
+                path, f"{ds.name} is not a 1-D array of spike times ({ds.dtype}, shape {ds.shape})"
+            )
         t = np.asarray(ds[()], dtype=np.float64).reshape(-1)
         parts.append(t)
         units.append(np.full(t.size, i, dtype=np.int64))
@@ -153,8 +170,11 @@ def _bin_width(path: Path, ov: Overrides) -> tuple[float, str]:
     if ov.bin_ms is not None:
         bin_ms = float(ov.bin_ms)
         if ov.fs_hz is not None and not np.isclose(ov.fs_hz * bin_ms, 1000.0, rtol=1e-6):
-            raise InputError(path, f"--fs {ov.fs_hz:g} contradicts --bin-ms {bin_ms:g} (binned "
-                             f"spike trains are sampled at 1000 / bin_ms Hz): give one of them")
+            raise InputError(
+                path,
+                f"--fs {ov.fs_hz:g} contradicts --bin-ms {bin_ms:g} (binned "
+                f"spike trains are sampled at 1000 / bin_ms Hz): give one of them",
+            )
         return bin_ms, "given by --bin-ms"
     if ov.fs_hz is not None:
         return 1000.0 / ov.fs_hz, "1000 / --fs"
@@ -166,14 +186,18 @@ def read(path: Path, ov: Overrides, f: Any) -> Found:
     import h5py
 
     notes: list[str] = []
+    if ov.dataset is not None:
+        notes.append(f"--dataset {ov.dataset} ignored: spike-train files are read whole")
     if "spikes" in f and isinstance(f["spikes"], h5py.Dataset):
         spikes, unit, labels, how = _trains_waverepo(path, f)
     else:
-        group = next((f[n] for n in _GROUP_NAMES if n in f and isinstance(f[n], h5py.Group)),
-                     None)
+        group = next((f[n] for n in _GROUP_NAMES if n in f and isinstance(f[n], h5py.Group)), None)
         if group is None:
-            raise InputError(path, "no spike trains found (looked for a 'spikes' dataset with "
-                             "'sCount', or a group of per-unit spike-time datasets)")
+            raise InputError(
+                path,
+                "no spike trains found (looked for a 'spikes' dataset with "
+                "'sCount', or a group of per-unit spike-time datasets)",
+            )
         spikes, unit, labels, how = _trains_group(path, group)
     n_units = len(labels)
     if spikes.size == 0:
@@ -181,8 +205,9 @@ def read(path: Path, ov: Overrides, f: Any) -> Found:
     if not np.isfinite(spikes).all():
         raise InputError(path, "spike times contain NaN or infinite values")
     array = _text(f, "array")
-    notes.append(f"{spikes.size} spikes of {n_units} units: {how}"
-                 + (f"; array {array}" if array else ""))
+    notes.append(
+        f"{spikes.size} spikes of {n_units} units: {how}" + (f"; array {array}" if array else "")
+    )
 
     x, y, pos_reason = _unit_positions(path, f, n_units, ov)
     # one channel per electrode position: units sorted from one electrode are summed
@@ -191,8 +216,10 @@ def read(path: Path, ov: Overrides, f: Any) -> Found:
     channel_of_unit = channel_of_unit.reshape(-1)
     n_ch = sites.shape[0]
     if n_ch < n_units:
-        notes.append(f"{n_units} units at {n_ch} distinct electrode positions: units at the "
-                     "same position summed into one channel")
+        notes.append(
+            f"{n_units} units at {n_ch} distinct electrode positions: units at the "
+            "same position summed into one channel"
+        )
     members: list[list[str]] = [[] for _ in range(n_ch)]
     for u, c in enumerate(channel_of_unit):
         members[c].append(labels[u])
@@ -211,14 +238,19 @@ def read(path: Path, ov: Overrides, f: Any) -> Found:
     if duration is None:
         duration, dur_reason = last, "the last spike (the file states no duration)"
     elif last >= duration:
-        notes.append(f"spikes run to {last:g} s, past the stated duration {duration:g} s "
-                     f"({dur_reason}): binned up to the last spike")
+        notes.append(
+            f"spikes run to {last:g} s, past the stated duration {duration:g} s "
+            f"({dur_reason}): binned up to the last spike"
+        )
         duration, dur_reason = last, "the last spike"
     n_bins = int(np.ceil(duration / bin_s - 1e-9))
     n_bins = max(n_bins, int(np.floor(last / bin_s)) + 1)
     if n_bins < 2:
-        raise InputError(path, f"the recording ({duration:g} s) is shorter than two bins of "
-                         f"{bin_ms:g} ms: pass a smaller --bin-ms")
+        raise InputError(
+            path,
+            f"the recording ({duration:g} s) is shorter than two bins of "
+            f"{bin_ms:g} ms: pass a smaller --bin-ms",
+        )
     early = spikes < 0
     if early.any():
         notes.append(f"{int(early.sum())} spikes before time 0 left out")
@@ -226,15 +258,27 @@ def read(path: Path, ov: Overrides, f: Any) -> Found:
     flat = idx * n_ch + channel_of_unit[unit[~early]]
     counts = np.bincount(flat, minlength=n_bins * n_ch).reshape(n_bins, n_ch)
     rates = counts.astype(np.float32) / np.float32(bin_s)
-    notes.append(f"binned at {bin_ms:g} ms ({bin_reason}) over 0-{n_bins * bin_s:g} s "
-                 f"(duration from {dur_reason}): {n_bins} samples of spikes/s")
+    notes.append(
+        f"binned at {bin_ms:g} ms ({bin_reason}) over 0-{n_bins * bin_s:g} s "
+        f"(duration from {dur_reason}): {n_bins} samples of spikes/s"
+    )
     attrs: dict[str, Any] = {"bin_ms": bin_ms, "n_units": n_units}
     if array:
         attrs["array"] = array
     da = assemble(
-        rates, path=path, ov=ov, notes=notes, dims=("time", "channel"),
-        dims_reason="rates per bin and electrode position", fs_hz=1000.0 / bin_ms,
-        fs_reason=f"one sample per {bin_ms:g} ms bin", x_mm=sites[:, 0], y_mm=sites[:, 1],
-        positions_reason=pos_reason, channel=channel, units="spikes/s", attrs=attrs,
+        rates,
+        path=path,
+        ov=ov,
+        notes=notes,
+        dims=("time", "channel"),
+        dims_reason="rates per bin and electrode position",
+        fs_hz=1000.0 / bin_ms,
+        fs_reason=f"one sample per {bin_ms:g} ms bin",
+        x_mm=sites[:, 0],
+        y_mm=sites[:, 1],
+        positions_reason=pos_reason,
+        channel=channel,
+        units="spikes/s",
+        attrs=attrs,
     )
     return Found(activity=da, format="spikes", dataset="spikes", notes=notes)

@@ -41,18 +41,60 @@ from ._common import (
 )
 from .arrays import DIM_ALIASES
 
-LENGTH_MM = {"mm": 1.0, "millimeter": 1.0, "millimeters": 1.0, "millimetre": 1.0,
-             "millimetres": 1.0, "um": 1e-3, "µm": 1e-3, "\u03bcm": 1e-3, "micron": 1e-3,
-             "microns": 1e-3, "micrometer": 1e-3, "micrometers": 1e-3, "micrometre": 1e-3,
-             "micrometres": 1e-3, "cm": 10.0, "m": 1e3, "meter": 1e3, "meters": 1e3,
-             "metre": 1e3, "metres": 1e3}
-TIME_S = {"s": 1.0, "sec": 1.0, "secs": 1.0, "second": 1.0, "seconds": 1.0, "ms": 1e-3,
-          "msec": 1e-3, "millisecond": 1e-3, "milliseconds": 1e-3, "us": 1e-6,
-          "microsecond": 1e-6, "microseconds": 1e-6, "min": 60.0, "minute": 60.0,
-          "minutes": 60.0, "h": 3600.0, "hour": 3600.0, "hours": 3600.0, "day": 86400.0,
-          "days": 86400.0}
-_SKIP_ATTRS = {"fs_hz", "units", "_fillvalue", "coordinates", "missing_value", "scale_factor",
-               "add_offset", "dims"}
+LENGTH_MM = {
+    "mm": 1.0,
+    "millimeter": 1.0,
+    "millimeters": 1.0,
+    "millimetre": 1.0,
+    "millimetres": 1.0,
+    "um": 1e-3,
+    "µm": 1e-3,
+    "\u03bcm": 1e-3,
+    "micron": 1e-3,
+    "microns": 1e-3,
+    "micrometer": 1e-3,
+    "micrometers": 1e-3,
+    "micrometre": 1e-3,
+    "micrometres": 1e-3,
+    "cm": 10.0,
+    "m": 1e3,
+    "meter": 1e3,
+    "meters": 1e3,
+    "metre": 1e3,
+    "metres": 1e3,
+}
+TIME_S = {
+    "s": 1.0,
+    "sec": 1.0,
+    "secs": 1.0,
+    "second": 1.0,
+    "seconds": 1.0,
+    "ms": 1e-3,
+    "msec": 1e-3,
+    "millisecond": 1e-3,
+    "milliseconds": 1e-3,
+    "us": 1e-6,
+    "microsecond": 1e-6,
+    "microseconds": 1e-6,
+    "min": 60.0,
+    "minute": 60.0,
+    "minutes": 60.0,
+    "h": 3600.0,
+    "hour": 3600.0,
+    "hours": 3600.0,
+    "day": 86400.0,
+    "days": 86400.0,
+}
+_SKIP_ATTRS = {
+    "fs_hz",
+    "units",
+    "_fillvalue",
+    "coordinates",
+    "missing_value",
+    "scale_factor",
+    "add_offset",
+    "dims",
+}
 _FORMATS_HINT = 'pip install "wavekit[formats]"'
 
 
@@ -64,13 +106,15 @@ def _open(path: Path, chunks: Any) -> tuple[Any, str]:
         try:
             import zarr  # noqa: F401
         except ImportError:
-            raise InputError(path, f"Zarr store, but the zarr package is missing: "
-                             f"{_FORMATS_HINT}") from None
+            raise InputError(
+                path, f"Zarr store, but the zarr package is missing: {_FORMATS_HINT}"
+            ) from None
         try:
             return xr.open_zarr(path, consolidated=None, **opts), "Zarr store"
         except Exception as exc:  # noqa: BLE001 - a store we cannot parse is the user's
-            raise InputError(path, f"cannot open as a Zarr store ({type(exc).__name__}: "
-                             f"{exc})") from None
+            raise InputError(
+                path, f"cannot open as a Zarr store ({type(exc).__name__}: {exc})"
+            ) from None
     with open(path, "rb") as fh:
         head = fh.read(8)
     if head.startswith(b"CDF"):
@@ -79,14 +123,21 @@ def _open(path: Path, chunks: Any) -> tuple[Any, str]:
         try:
             import h5netcdf  # noqa: F401
         except ImportError:
-            raise InputError(path, f"netCDF-4 file, but the h5netcdf package is missing: "
-                             f"{_FORMATS_HINT}") from None
+            raise InputError(
+                path, f"netCDF-4 file, but the h5netcdf package is missing: {_FORMATS_HINT}"
+            ) from None
         engine, kind = "h5netcdf", "netCDF-4 file"
     try:
         return xr.open_dataset(path, engine=engine, **opts), kind
     except Exception as exc:  # noqa: BLE001 - damaged or truncated
-        raise InputError(path, f"damaged or truncated {kind} ({type(exc).__name__}: "
-                         f"{exc})") from None
+        raise InputError(
+            path, f"damaged or truncated {kind} ({type(exc).__name__}: {exc})"
+        ) from None
+
+
+def _coord(var: Any, name: str | None) -> Any:
+    """The coordinate ``name`` of ``var``, or None (no default 0..n-1 index)."""
+    return var.coords[name] if name is not None and name in var.coords else None
 
 
 def _numeric(v: Any) -> bool:
@@ -97,11 +148,17 @@ def _choose(path: Path, ds: Any, ov: Overrides, notes: list[str]) -> str:
     names = [str(k) for k in ds.data_vars]
     if ov.dataset is not None:
         if ov.dataset not in ds.variables:
-            raise InputError(path, f"--dataset {ov.dataset}: no such variable (variables: "
-                             f"{', '.join(names) or 'none'})")
+            raise InputError(
+                path,
+                f"--dataset {ov.dataset}: no such variable (variables: "
+                f"{', '.join(names) or 'none'})",
+            )
         if not _numeric(ds[ov.dataset]):
-            raise InputError(path, f"variable {ov.dataset} is not numeric "
-                             f"({ds[ov.dataset].dtype}): choose a numeric variable")
+            raise InputError(
+                path,
+                f"variable {ov.dataset} is not numeric "
+                f"({ds[ov.dataset].dtype}): choose a numeric variable",
+            )
         notes.append(f"variable {ov.dataset}: given by --dataset")
         return ov.dataset
     for name in ("activity", "__xarray_dataarray_variable__"):
@@ -117,8 +174,9 @@ def _choose(path: Path, ds: Any, ov: Overrides, notes: list[str]) -> str:
             problem = "no numeric variable with 2-4 dims"
         else:
             problem = "no data variables at all"
-        raise InputError(path, f"{problem} ({listing or 'empty'}): point --dataset at the "
-                         "activity variable")
+        raise InputError(
+            path, f"{problem} ({listing or 'empty'}): point --dataset at the activity variable"
+        )
     cands.sort(key=lambda n: ds[n].size, reverse=True)
     why = "the largest numeric variable with 2-4 dims"
     if len(cands) > 1:
@@ -132,8 +190,12 @@ def _map_dims(var: Any) -> tuple[tuple[str, ...] | None, dict[str, str]]:
     dims = tuple(mapped[str(d)] for d in var.dims)
     known = {"trial", "time", "y", "x", "channel"}
     space = {d for d in dims if d in ("x", "y", "channel")}
-    if set(dims) <= known and len(set(dims)) == len(dims) and "time" in dims \
-            and space in ({"x", "y"}, {"channel"}):
+    if (
+        set(dims) <= known
+        and len(set(dims)) == len(dims)
+        and "time" in dims
+        and space in ({"x", "y"}, {"channel"})
+    ):
         return dims, {v: k for k, v in mapped.items()}
     return None, {}
 
@@ -180,7 +242,7 @@ def read(path: Path, ov: Overrides) -> Found:
         notes.append(f"dimension names {tuple(var.dims)} not recognised: guessed from the shape")
     attrs = {**ds.attrs, **var.attrs}
     hit = fs_from_attrs(attrs)
-    tc = var.coords.get(back.get("time", "")) if back else None
+    tc = _coord(var, back.get("time"))
     tfs = _time_fs(tc) if tc is not None else None
     if hit is not None:
         kw.update(fs_hz=hit[0], fs_reason=f"the {hit[1]}")
@@ -192,8 +254,11 @@ def read(path: Path, ov: Overrides) -> Found:
     if isinstance(units, str):
         kw["units"] = units
     _space(path, var, dims, back, attrs, kw, notes)
-    extra = {k: v for k, v in var.attrs.items() if str(k).lower() not in _SKIP_ATTRS
-             and k not in ("fs", "sampling_rate", "rate", "dt")}
+    extra = {
+        k: v
+        for k, v in var.attrs.items()
+        if str(k).lower() not in _SKIP_ATTRS and k not in ("fs", "sampling_rate", "rate", "dt")
+    }
     if extra:
         kw["attrs"] = extra
     if lazy:
@@ -207,19 +272,27 @@ def read(path: Path, ov: Overrides) -> Found:
     return Found(activity=da, format="xarray", dataset=name, notes=notes)
 
 
-def _space(path: Path, var: Any, dims: tuple[str, ...] | None, back: dict[str, str],
-           attrs: dict[str, Any], kw: dict[str, Any], notes: list[str]) -> None:
+def _space(
+    path: Path,
+    var: Any,
+    dims: tuple[str, ...] | None,
+    back: dict[str, str],
+    attrs: dict[str, Any],
+    kw: dict[str, Any],
+    notes: list[str],
+) -> None:
     """Grid coordinates, channel positions or spacing attributes, in mm."""
     if dims is not None and "x" in dims:
-        cx, cy = var.coords.get(back["x"]), var.coords.get(back["y"])
-        if cx is not None and cy is not None and cx.dtype.kind in "iuf" \
-                and cy.dtype.kind in "iuf":
+        cx, cy = _coord(var, back["x"]), _coord(var, back["y"])
+        if cx is not None and cy is not None and cx.dtype.kind in "iuf" and cy.dtype.kind in "iuf":
             sx, why = _length_scale(cx)
             sy, _ = _length_scale(cy)
             if np.isfinite(sx) and np.isfinite(sy):
-                kw.update(grid_x_mm=np.asarray(cx.values, float) * sx,
-                          grid_y_mm=np.asarray(cy.values, float) * sy,
-                          spacing_reason=f"the x, y coordinates ({why})")
+                kw.update(
+                    grid_x_mm=np.asarray(cx.values, float) * sx,
+                    grid_y_mm=np.asarray(cy.values, float) * sy,
+                    spacing_reason=f"the x, y coordinates ({why})",
+                )
                 return
             notes.append(f"x, y coordinates ignored: {why}")
     if dims is not None and "channel" in dims:
@@ -227,7 +300,7 @@ def _space(path: Path, var: Any, dims: tuple[str, ...] | None, back: dict[str, s
         pos = {}
         for axis in ("x", "y"):
             for cname in (axis, f"{axis}_mm", f"{axis}_um", f"pos_{axis}", f"{axis}pos"):
-                c = var.coords.get(cname)
+                c = _coord(var, cname)
                 if c is not None and c.dims == (ch,) and c.dtype.kind in "iuf":
                     pos[axis] = c
                     break
@@ -238,10 +311,12 @@ def _space(path: Path, var: Any, dims: tuple[str, ...] | None, back: dict[str, s
                 sx = sy = 1e-3
                 why = "micrometres (name ends in _um)"
             if np.isfinite(sx) and np.isfinite(sy):
-                kw.update(x_mm=np.asarray(pos["x"].values, float) * sx,
-                          y_mm=np.asarray(pos["y"].values, float) * sy,
-                          positions_reason=f"coordinates {pos['x'].name}, {pos['y'].name} along "
-                          f"{ch} ({why})")
+                kw.update(
+                    x_mm=np.asarray(pos["x"].values, float) * sx,
+                    y_mm=np.asarray(pos["y"].values, float) * sy,
+                    positions_reason=f"coordinates {pos['x'].name}, {pos['y'].name} along "
+                    f"{ch} ({why})",
+                )
                 if ch in var.coords:
                     kw["channel"] = np.asarray(var.coords[ch].values)
                 return

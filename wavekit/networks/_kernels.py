@@ -52,22 +52,49 @@ def circular_conv_ref(h: np.ndarray, kernel: np.ndarray) -> np.ndarray:
 
 
 @numba.njit(cache=True)
-def _conv_accumulate(out, h, kernel, b):
+def _taps(kernel, ny, nx):
+    """Non-zero taps of ``kernel`` with their source row/column index tables."""
     c_out, c_in, ky, kx = kernel.shape
-    ny, nx = h.shape[-2], h.shape[-1]
+    count = 0
     for co in range(c_out):
         for ci in range(c_in):
             for j in range(ky):
-                oy = j - ky // 2
+                for l in range(kx):
+                    if kernel[co, ci, j, l] != 0.0:
+                        count += 1
+    meta = np.empty((count, 2), dtype=np.int64)
+    weight = np.empty(count, dtype=np.float64)
+    yidx = np.empty((count, ny), dtype=np.int64)
+    xidx = np.empty((count, nx), dtype=np.int64)
+    i = 0
+    for co in range(c_out):
+        for ci in range(c_in):
+            for j in range(ky):
                 for l in range(kx):
                     w = kernel[co, ci, j, l]
                     if w == 0.0:
                         continue
-                    ox = l - kx // 2
+                    meta[i, 0] = co
+                    meta[i, 1] = ci
+                    weight[i] = w
                     for y in range(ny):
-                        ys = (y - oy) % ny
-                        for x in range(nx):
-                            out[co, y, x] += w * h[b, ci, ys, (x - ox) % nx]
+                        yidx[i, y] = (y - (j - ky // 2)) % ny
+                    for x in range(nx):
+                        xidx[i, x] = (x - (l - kx // 2)) % nx
+                    i += 1
+    return meta, weight, yidx, xidx
+
+
+@numba.njit(cache=True)
+def _conv_accumulate(out, h, b, meta, weight, yidx, xidx):
+    """``out += (K * h[b])`` for the taps of :func:`_taps`."""
+    ny, nx = out.shape[1], out.shape[2]
+    for i in range(weight.size):
+        co, ci, w = meta[i, 0], meta[i, 1], weight[i]
+        for y in range(ny):
+            ys = yidx[i, y]
+            for x in range(nx):
+                out[co, y, x] += w * h[b, ci, ys, xidx[i, x]]
 
 
 @numba.njit(cache=True)
@@ -81,19 +108,21 @@ def conv_rnn_run(h0, kernel, drive, bias, act):
     out = np.empty(drive.shape, dtype=np.float64)
     h = h0.copy()
     acc = np.empty((c, ny, nx), dtype=np.float64)
+    meta, weight, yidx, xidx = _taps(kernel, ny, nx)
     for t in range(nt):
         for b in range(nb):
             for co in range(c):
                 for y in range(ny):
                     for x in range(nx):
                         acc[co, y, x] = drive[b, t, co, y, x] + bias[co]
-            _conv_accumulate(acc, h, kernel, b)
+            _conv_accumulate(acc, h, b, meta, weight, yidx, xidx)
             for co in range(c):
                 for y in range(ny):
                     for x in range(nx):
                         v = acc[co, y, x]
                         if act == 1:
-                            v = v if v > 0.0 else 0.0
+                            if v < 0.0:  # NaN passes through, like numpy.maximum
+                                v = 0.0
                         elif act == 2:
                             v = np.tanh(v)
                         out[b, t, co, y, x] = v
@@ -130,24 +159,29 @@ def oscillator_run(y0, z0, w_y, w_z, drive, bias, dt, gamma, eps, act):
     y = y0.copy()
     z = z0.copy()
     acc = np.empty((c, ny, nx), dtype=np.float64)
+    my, wy, yiy, xiy = _taps(w_y, ny, nx)
+    mz, wz, yiz, xiz = _taps(w_z, ny, nx)
     for t in range(nt):
         for b in range(nb):
             for co in range(c):
                 for yy in range(ny):
                     for xx in range(nx):
                         acc[co, yy, xx] = drive[b, t, co, yy, xx] + bias[co]
-            _conv_accumulate(acc, y, w_y, b)
-            _conv_accumulate(acc, z, w_z, b)
+            _conv_accumulate(acc, y, b, my, wy, yiy, xiy)
+            _conv_accumulate(acc, z, b, mz, wz, yiz, xiz)
             for co in range(c):
                 for yy in range(ny):
                     for xx in range(nx):
                         v = acc[co, yy, xx]
                         if act == 1:
-                            v = v if v > 0.0 else 0.0
+                            if v < 0.0:  # NaN passes through, like numpy.maximum
+                                v = 0.0
                         elif act == 2:
                             v = np.tanh(v)
                         zn = z[b, co, yy, xx] + dt * (
-                            v - gamma[co, yy, xx] * y[b, co, yy, xx] - eps[co, yy, xx] * z[b, co, yy, xx]
+                            v
+                            - gamma[co, yy, xx] * y[b, co, yy, xx]
+                            - eps[co, yy, xx] * z[b, co, yy, xx]
                         )
                         acc[co, yy, xx] = zn
             for co in range(c):

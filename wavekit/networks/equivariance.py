@@ -122,7 +122,9 @@ def verify_equivariance(model, x, flow) -> EquivarianceResult:
         num = np.linalg.norm(out[:, t] - ref)
         den = np.linalg.norm(out[:, t])
         errors[t] = num / den if den > 0 else (0.0 if num == 0 else np.inf)
-    return EquivarianceResult(errors=errors, model=getattr(model, "name", type(model).__name__), flow=flow)
+    return EquivarianceResult(
+        errors=errors, model=getattr(model, "name", type(model).__name__), flow=flow
+    )
 
 
 def plane_power_fraction(

@@ -121,7 +121,7 @@ class HomomorphicFlowProcessor:
         return round(m)
 
     def relabel(self, h: np.ndarray, velocity) -> np.ndarray:
-        """``out(nu) = h(nu - w)`` on the velocity axis (third from last but one: ``(..., M, C, ny, nx)``)."""
+        """``out(nu) = h(nu - w)`` on the velocity axis of ``h`` (``(..., M, C, ny, nx)``)."""
         vy, vx = Flow(velocity).velocity
         sy = self._steps(vy, 0) if self.my > 1 else 0
         sx = self._steps(vx, 1)
@@ -150,7 +150,7 @@ class HomomorphicFlowProcessor:
 
 
 class EquivariantRecurrentLayer(RecurrentModel):
-    """Flow-equivariant recurrent layer: input projection, recurrence that carries the flow, nonlinearity.
+    """Flow-equivariant layer: input projection, recurrence carrying the flow, nonlinearity.
 
     Parameters
     ----------
@@ -242,7 +242,9 @@ class EquivariantRecurrentLayer(RecurrentModel):
         kyv = 2 * np.pi * np.fft.fftfreq(self.ny)[:, None]
         kxv = 2 * np.pi * np.fft.rfftfreq(self.nx)[None, :]
         v = self.processor.velocities
-        self._shift_hat = np.exp(-1j * (kyv[None] * v[:, 0, None, None] + kxv[None] * v[:, 1, None, None]))
+        self._shift_hat = np.exp(
+            -1j * (kyv[None] * v[:, 0, None, None] + kxv[None] * v[:, 1, None, None])
+        )
         if self.ny % 2 == 0:  # keep the Nyquist row real (see shifts.translate)
             self._shift_hat[:, self.ny // 2, :] = np.cos(np.pi * v[:, 0, None]) * np.exp(
                 -1j * kxv[0][None] * v[:, 1, None]

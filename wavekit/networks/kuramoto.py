@@ -1,4 +1,4 @@
-"""Kuramoto lattice with phase lag (Sakaguchi-Kuramoto): twisted states are exact traveling waves."""
+"""Kuramoto lattice with phase lag (Sakaguchi-Kuramoto): twisted states are exact waves."""
 
 from __future__ import annotations
 

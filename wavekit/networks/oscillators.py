@@ -61,8 +61,8 @@ class NeuralWaveMachine:
     and (gradient) stable architecture for learning long time dependencies. ICLR 2021.
     arXiv:2010.00951.
     T. A. Keller, M. Welling. Neural Wave Machines: learning spatiotemporally structured
-    representations with locally coupled oscillatory recurrent neural networks. ICML 2023,
-    PMLR 202:16168-16189.
+    representations with locally coupled oscillatory recurrent neural networks. ICML 2023
+    (PMLR 202), openreview.net/forum?id=5tJSt3kn4s.
 
     Examples
     --------
@@ -133,7 +133,7 @@ class NeuralWaveMachine:
         )
 
     def dispersion(self, omega: float) -> complex:
-        """Complex wavenumber (rad per cell) of the linearised scheme at angular frequency ``omega``.
+        """Complex wavenumber (rad/cell) of the linearised scheme at angular frequency ``omega``.
 
         ``omega`` is in rad per unit of model time (``dt`` units). The returned ``k`` has
         ``Re k > 0`` (wavelength ``2 pi / Re k`` cells) and ``Im k >= 0`` (amplitude decays as
@@ -215,7 +215,9 @@ class ImageOscillator:
         self.stiffness = omega_min**2 + (omega_max**2 - omega_min**2) * img
         self.damping = damping_out + (damping_in - damping_out) * img
         if self.dt**2 * (8 * abs(self.c2) + self.stiffness.max()) >= 4:
-            raise UsageError("dt too large for this coupling and stiffness: need dt^2 (8 c2 + omega_max^2) < 4")
+            raise UsageError(
+                "dt too large for this coupling and stiffness: need dt^2 (8 c2 + omega_max^2) < 4"
+            )
 
     def run(self, steps: int = 100) -> np.ndarray:
         """Displacement field after each step, ``(steps, ny, nx)``."""

@@ -90,7 +90,9 @@ def _wrnn(rng, steps, *, n: int = 64, channels: int = 4, shift: int = 1, input_s
 
 
 def _wrnn2d(rng, steps, *, size: int = 64, shift=(0, 1), input_scale: float = 1.0):
-    sy, sx = (int(s) for s in np.atleast_1d(shift).ravel()) if np.size(shift) == 2 else (0, int(shift))
+    sy, sx = (
+        (int(s) for s in np.atleast_1d(shift).ravel()) if np.size(shift) == 2 else (0, int(shift))
+    )
     net = WaveRNN(shape=(size, size), shift=(sy, sx))
     x = input_scale * rng.standard_normal((1, steps, 1, size))
     h = net.run_source(x)[0, :, 0]
@@ -192,7 +194,9 @@ def _kuramoto(
 
 
 def _flow_rnn(rng, steps, *, n: int = 32, input_velocity: float = 2.0, velocity_step: float = 1.0):
-    layer = EquivariantRecurrentLayer(n=n, velocity_step=velocity_step, seed=int(rng.integers(2**31)))
+    layer = EquivariantRecurrentLayer(
+        n=n, velocity_step=velocity_step, seed=int(rng.integers(2**31))
+    )
     pattern = np.maximum(rng.standard_normal(n), 0.0)
     x = Flow(input_velocity).apply(np.broadcast_to(pattern, (steps, 1, n)))[:, 0]
     h = layer.run(x)[0, :, :, 0, 0, :]  # (T, M, n)
@@ -268,7 +272,10 @@ def simulate(kind: str, *, seed: int = 0, steps: int | None = None, **params):
         for name, p in inspect.signature(builder).parameters.items()
         if name not in ("rng", "steps")
     }
-    used = {k: (np.asarray(v).tolist() if isinstance(v, np.ndarray | tuple) else v) for k, v in used.items()}
+    used = {
+        k: (np.asarray(v).tolist() if isinstance(v, np.ndarray | tuple) else v)
+        for k, v in used.items()
+    }
     used.update(steps=steps, seed=int(seed))
     parameters = json.dumps(used, sort_keys=True, default=str)
     attrs = {"kind": kind, "seed": int(seed), "parameters": parameters}

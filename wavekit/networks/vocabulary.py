@@ -100,7 +100,7 @@ def seed_propagation_matrix(n: int, forward: float = 1.0, backward: float = 0.5)
 
 @dataclass(frozen=True)
 class PropagatorDiagnostics:
-    """What one step of a circulant ring propagator does to activity (see :func:`propagator_diagnostics`)."""
+    """What one step of a circulant ring propagator does (see :func:`propagator_diagnostics`)."""
 
     mass_gain_per_step: float
     max_gain: float

@@ -139,7 +139,9 @@ class WaveRNN(ConvRecurrent):
         if kernel_size < 1 or kernel_size % 2 == 0:
             raise UsageError(f"kernel_size must be a positive odd integer, got {kernel_size}")
         if 2 * max(abs(sy), abs(sx)) >= kernel_size:
-            raise UsageError(f"a shift of {shift} cells needs kernel_size > {2 * max(abs(sy), abs(sx))}")
+            raise UsageError(
+                f"a shift of {shift} cells needs kernel_size > {2 * max(abs(sy), abs(sx))}"
+            )
         if input_mode not in ("source", "field"):
             raise UsageError(f"input_mode must be 'source' or 'field', got {input_mode!r}")
         if input_mode == "source" and sy != 0 and sx != 0:
@@ -155,7 +157,9 @@ class WaveRNN(ConvRecurrent):
         self.activation = activation
         self.input_mode = input_mode
         self.input_dim = channels if input_dim is None else int(input_dim)
-        self.V = np.eye(channels) if self.input_dim == channels else np.ones((channels, self.input_dim))
+        self.V = (
+            np.eye(channels) if self.input_dim == channels else np.ones((channels, self.input_dim))
+        )
         self.source = np.zeros((self.ny, self.nx))
         if sy == 0:
             self.source[:, 0] = 1.0

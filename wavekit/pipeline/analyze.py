@@ -106,7 +106,14 @@ def analyze(activity: xr.DataArray, config: Config | None = None) -> Results:
     -------
     Results
     """
-    from .frames import complex_signal, frame_measures, iter_chunks, margin_s, plan_chunks
+    from .frames import (
+        complex_signal,
+        edge_mask,
+        frame_measures,
+        iter_chunks,
+        margin_s,
+        plan_chunks,
+    )
     from .summary import flow_structure
 
     cfg = config or make_config()
@@ -143,6 +150,7 @@ def analyze(activity: xr.DataArray, config: Config | None = None) -> Results:
         if snapshot is None:
             snapshot = _snapshot(z.isel(time=ch.keep), fm)
     frames = xr.concat(parts, dim="time") if len(parts) > 1 else parts[0]
+    frames["edge"] = ("time", edge_mask(frames["time"].values, band))
     with timer("summary"):
         fstruct = flow_structure(frames, band_hz=band)
     return Results(activity_info=info, config=cfg, band_hz=band, band_reason=reason,

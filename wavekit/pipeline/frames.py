@@ -1,12 +1,16 @@
 """Frame-wise wave measures of a recording, computed chunk by chunk.
 
 A recording is cut into time chunks of ``chunk_s`` seconds; each chunk is read with a margin of
-``3 / f_low`` seconds on both sides (three periods of the lowest frequency passed, the length over
-which the band-pass impulse response rings), analysed, and cropped back to its core. Peak memory
-therefore depends on the chunk length, not on the recording's, and away from the record's ends
-the results equal those of the whole recording processed at once (the band-pass gain is the same
-and its impulse response has decayed to below 1e-3 within the margin; see
-``docs/performance.md`` for the measured difference).
+``MARGIN_PERIODS / f_low`` seconds on both sides (ten periods of the lowest frequency passed: the
+band-pass impulse response has decayed by about 1e-5 by then), analysed, and cropped back to its
+core. Peak memory therefore depends on the chunk length, not on the recording's, and the results
+equal those of the whole recording processed at once to within 1e-3 deg in direction and 5e-4
+in relative speed outside the edge frames (about 1e-5 deg in the middle of the record; tested in
+``tests/test_pipeline.py``).
+
+Frames within ``EDGE_PERIODS / f_low`` seconds of either end of the recording are marked
+``edge`` (the filter's transients dominate there, whatever the chunking) and left out of
+summaries and events.
 
 Per frame (time step) the measures are:
 
@@ -62,10 +66,23 @@ def iter_chunks(activity: xr.DataArray, chunks: list[Chunk]) -> Iterator[tuple[C
         yield ch, part
 
 
+MARGIN_PERIODS = 10.0
+EDGE_PERIODS = 3.0
+
+
+def _low(band_hz: tuple[float, float]) -> float:
+    return band_hz[0] if band_hz[0] and band_hz[0] > 0 else band_hz[1] / 4
+
+
 def margin_s(band_hz: tuple[float, float]) -> float:
-    """Margin read on each side of a chunk: three periods of the band's low edge."""
-    low = band_hz[0] if band_hz[0] and band_hz[0] > 0 else band_hz[1] / 4
-    return 3.0 / low
+    """Margin read on each side of a chunk: ten periods of the band's low edge."""
+    return MARGIN_PERIODS / _low(band_hz)
+
+
+def edge_mask(time_s: np.ndarray, band_hz: tuple[float, float]) -> np.ndarray:
+    """True for frames within three periods of the band's low edge of the record's ends."""
+    edge = EDGE_PERIODS / _low(band_hz)
+    return (time_s < time_s[0] + edge) | (time_s > time_s[-1] - edge)
 
 
 def complex_signal(activity: xr.DataArray, *, band_hz: tuple[float, float], method: str,

@@ -30,12 +30,21 @@ def _q(v: np.ndarray) -> dict[str, float | None]:
 
 
 def wave_frames(frames: xr.Dataset) -> np.ndarray:
-    """Boolean mask of the frames that carry a wave (see the module docstring)."""
+    """Boolean mask of the frames that carry a wave (see the module docstring).
+
+    Frames marked ``edge`` (filter transients at the record's ends) never count.
+    """
+    inner = inner_of(frames)
     if "pgd_unit_resultant" in frames:
-        return np.nan_to_num(frames["pgd_unit_resultant"].values, nan=0.0) >= WAVE_PGD
+        return inner & (np.nan_to_num(frames["pgd_unit_resultant"].values, nan=0.0) >= WAVE_PGD)
     if "plane_r2_adj" in frames:
-        return np.nan_to_num(frames["plane_r2_adj"].values, nan=0.0) >= WAVE_R2
+        return inner & (np.nan_to_num(frames["plane_r2_adj"].values, nan=0.0) >= WAVE_R2)
     return np.zeros(frames.sizes["time"], dtype=bool)
+
+
+def inner_of(frames: xr.Dataset) -> np.ndarray:
+    """Frames away from the record's ends (not ``edge``)."""
+    return ~frames["edge"].values if "edge" in frames else np.ones(frames.sizes["time"], bool)
 
 
 def flow_structure(frames: xr.Dataset, *, band_hz: tuple[float, float]) -> dict[str, Any]:
@@ -50,7 +59,7 @@ def flow_structure(frames: xr.Dataset, *, band_hz: tuple[float, float]) -> dict[
         "estimator": "plane_wave_fit" if prefix else "mean_wave_vector",
     }
     freq = np.abs(frames["frequency_hz"].values) if "frequency_hz" in frames else np.array([])
-    out["frequency_hz"] = _q(freq[mask] if mask.any() else freq)
+    out["frequency_hz"] = _q(freq[mask] if mask.any() else freq[inner_of(frames)])
     if f"{prefix}direction_deg" in frames:
         d = np.radians(frames[f"{prefix}direction_deg"].values)
         weight = (np.clip(frames["plane_r2_adj"].values, 0, 1) if prefix
@@ -70,9 +79,10 @@ def flow_structure(frames: xr.Dataset, *, band_hz: tuple[float, float]) -> dict[
         out["speed_mm_per_s"] = _q(frames[f"{prefix}speed_mm_per_s"].values[mask])
         out["wavelength_mm"] = _q(frames[f"{prefix}wavelength_mm"].values[mask])
     planarity: dict[str, Any] = {}
+    inner = inner_of(frames)
     for k in ("pgd_rubino2006", "pgd_unit_resultant", "plane_r2_adj", "plane_rho_cl"):
         if k in frames:
-            planarity[f"{k}_median"] = _q(frames[k].values)["median"]
+            planarity[f"{k}_median"] = _q(frames[k].values[inner])["median"]
     if "pgd_unit_resultant" in frames:
         planarity[f"fraction_pgd_unit_resultant_above_{WAVE_PGD}"] = float(mask.mean())
     out["planarity"] = planarity

@@ -131,7 +131,19 @@ def simulate(
     >>> act.sizes["channel"], str(truth.pattern.values[0])
     (96, 'spiral_cw')
     """
-    return _simulate(kind, layout=layout, nx=nx, ny=ny, spacing_mm=spacing_mm, fs_hz=fs_hz,
-                     duration_s=duration_s, frequency_hz=frequency_hz,
-                     speed_mm_per_s=speed_mm_per_s, direction_deg=direction_deg, snr_db=snr_db,
-                     noise=noise, seed=seed, **kind_params)
+    return _simulate(
+        kind,
+        layout=layout,
+        nx=nx,
+        ny=ny,
+        spacing_mm=spacing_mm,
+        fs_hz=fs_hz,
+        duration_s=duration_s,
+        frequency_hz=frequency_hz,
+        speed_mm_per_s=speed_mm_per_s,
+        direction_deg=direction_deg,
+        snr_db=snr_db,
+        noise=noise,
+        seed=seed,
+        **kind_params,
+    )

@@ -109,8 +109,14 @@ def _args(p: dict[str, Any], *names: str) -> dict[str, Any]:
 
 
 def build_plane(ctx: Context, p: dict[str, Any]) -> Built:
-    s = _signal(W.plane_wave(ctx.T, ctx.X, ctx.Y, **_args(
-        p, "frequency_hz", "speed_mm_per_s", "direction_deg", "phase0_rad")))
+    s = _signal(
+        W.plane_wave(
+            ctx.T,
+            ctx.X,
+            ctx.Y,
+            **_args(p, "frequency_hz", "speed_mm_per_s", "direction_deg", "phase0_rad"),
+        )
+    )
     return Built(s, _wave_columns(p, "plane"))
 
 
@@ -118,9 +124,22 @@ def build_target(ctx: Context, p: dict[str, Any]) -> Built:
     _centre(ctx, p)
     if p["mode"] not in ("source", "sink"):
         raise UsageError(f"mode must be 'source' or 'sink', got {p['mode']!r}")
-    s = _signal(W.target_wave(ctx.T, ctx.X, ctx.Y, **_args(
-        p, "frequency_hz", "speed_mm_per_s", "centre_x_mm", "centre_y_mm", "mode",
-        "phase0_rad")))
+    s = _signal(
+        W.target_wave(
+            ctx.T,
+            ctx.X,
+            ctx.Y,
+            **_args(
+                p,
+                "frequency_hz",
+                "speed_mm_per_s",
+                "centre_x_mm",
+                "centre_y_mm",
+                "mode",
+                "phase0_rad",
+            ),
+        )
+    )
     cols = _wave_columns(p, p["mode"], direction=False)
     cols.update(centre_x_mm=p["centre_x_mm"], centre_y_mm=p["centre_y_mm"])
     return Built(s, cols)
@@ -135,8 +154,18 @@ def build_spiral(ctx: Context, p: dict[str, Any]) -> Built:
     if int(p["arms"]) != p["arms"] or int(p["arms"]) < 1:
         raise UsageError(f"arms must be a positive integer, got {p['arms']!r}")
     p["arms"] = int(p["arms"])
-    names = ("frequency_hz", "speed_mm_per_s", "centre_x_mm", "centre_y_mm", "chirality", "arms",
-             "radial", "centre_vx_mm_per_s", "centre_vy_mm_per_s", "phase0_rad")
+    names = (
+        "frequency_hz",
+        "speed_mm_per_s",
+        "centre_x_mm",
+        "centre_y_mm",
+        "chirality",
+        "arms",
+        "radial",
+        "centre_vx_mm_per_s",
+        "centre_vy_mm_per_s",
+        "phase0_rad",
+    )
     s = _signal(W.spiral_wave(ctx.T, ctx.X, ctx.Y, **_args(p, *names)))
     cx, cy = W.spiral_centre(ctx.t, **p)
     cols = _wave_columns(p, f"spiral_{p['chirality']}", direction=False)
@@ -150,8 +179,15 @@ def build_saddle(ctx: Context, p: dict[str, Any]) -> Built:
         p["axis_deg"] = p["direction_deg"]
     if not p["scale_mm"] > 0:
         raise UsageError(f"scale_mm must be a positive length in mm, got {p['scale_mm']!r}")
-    names = ("frequency_hz", "speed_mm_per_s", "centre_x_mm", "centre_y_mm", "axis_deg",
-             "scale_mm", "phase0_rad")
+    names = (
+        "frequency_hz",
+        "speed_mm_per_s",
+        "centre_x_mm",
+        "centre_y_mm",
+        "axis_deg",
+        "scale_mm",
+        "phase0_rad",
+    )
     s = _signal(W.saddle_wave(ctx.T, ctx.X, ctx.Y, **_args(p, *names)))
     cols = _wave_columns(p, "saddle", direction=False)
     cols.update(centre_x_mm=p["centre_x_mm"], centre_y_mm=p["centre_y_mm"])
@@ -159,17 +195,35 @@ def build_saddle(ctx: Context, p: dict[str, Any]) -> Built:
 
 
 def build_synchronous(ctx: Context, p: dict[str, Any]) -> Built:
-    s = _signal(W.synchronous(ctx.T, ctx.X, ctx.Y, frequency_hz=p["frequency_hz"],
-                              phase0_rad=p["phase0_rad"]))
-    return Built(s, {"pattern": "synchronous", "speed_mm_per_s": np.inf,
-                     "wavelength_mm": np.inf, "frequency_hz": p["frequency_hz"]})
+    s = _signal(
+        W.synchronous(
+            ctx.T, ctx.X, ctx.Y, frequency_hz=p["frequency_hz"], phase0_rad=p["phase0_rad"]
+        )
+    )
+    return Built(
+        s,
+        {
+            "pattern": "synchronous",
+            "speed_mm_per_s": np.inf,
+            "wavelength_mm": np.inf,
+            "frequency_hz": p["frequency_hz"],
+        },
+    )
 
 
 def build_standing(ctx: Context, p: dict[str, Any]) -> Built:
     if p.get("axis_deg") is None:
         p["axis_deg"] = p["direction_deg"]
-    s = _signal(W.standing_wave(ctx.T, ctx.X, ctx.Y, **_args(
-        p, "frequency_hz", "speed_mm_per_s", "axis_deg", "phase0_rad", "spatial_phase_rad")))
+    s = _signal(
+        W.standing_wave(
+            ctx.T,
+            ctx.X,
+            ctx.Y,
+            **_args(
+                p, "frequency_hz", "speed_mm_per_s", "axis_deg", "phase0_rad", "spatial_phase_rad"
+            ),
+        )
+    )
     cols = _wave_columns(p, "standing", direction=False)
     cols["speed_mm_per_s"] = np.nan  # nothing travels; each component moves at speed_mm_per_s
     return Built(s, cols)
@@ -182,8 +236,18 @@ def build_packet(ctx: Context, p: dict[str, Any]) -> Built:
     for name in ("duration_sd_s", "extent_sd_mm"):
         if not p[name] > 0:
             raise UsageError(f"{name} must be positive, got {p[name]!r}")
-    names = ("frequency_hz", "speed_mm_per_s", "direction_deg", "centre_x_mm", "centre_y_mm",
-             "t0_s", "duration_sd_s", "extent_sd_mm", "group_speed_mm_per_s", "phase0_rad")
+    names = (
+        "frequency_hz",
+        "speed_mm_per_s",
+        "direction_deg",
+        "centre_x_mm",
+        "centre_y_mm",
+        "t0_s",
+        "duration_sd_s",
+        "extent_sd_mm",
+        "group_speed_mm_per_s",
+        "phase0_rad",
+    )
     phase, amp = W.wave_packet(ctx.T, ctx.X, ctx.Y, **_args(p, *names))
     # the packet is "on" while its envelope reaches exp(-2) (2 s.d.) somewhere on the array
     peak = amp.reshape(amp.shape[0], -1).max(axis=1)
@@ -207,10 +271,16 @@ def _components_extra(comps: list[dict[str, Any]], group: np.ndarray | None = No
         "component_frequency_hz": (("component",), f, {"units": "Hz"}),
         "component_speed_mm_per_s": (("component",), c_, {"units": "mm/s"}),
         "component_direction_deg": (
-            ("component",), W.wrap_deg([c["direction_deg"] for c in comps]), {"units": "deg"}),
+            ("component",),
+            W.wrap_deg([c["direction_deg"] for c in comps]),
+            {"units": "deg"},
+        ),
         "component_wavelength_mm": (("component",), c_ / f, {"units": "mm"}),
         "component_amplitude": (
-            ("component",), np.array([c.get("amplitude", 1.0) for c in comps], float), {}),
+            ("component",),
+            np.array([c.get("amplitude", 1.0) for c in comps], float),
+            {},
+        ),
     }
     if group is not None:
         extra["component_group_speed_mm_per_s"] = (("component",), group, {"units": "mm/s"})
@@ -220,15 +290,24 @@ def _components_extra(comps: list[dict[str, Any]], group: np.ndarray | None = No
 
 def _check_components(comps: Any, p: dict[str, Any]) -> list[dict[str, Any]]:
     if not isinstance(comps, list | tuple) or not comps:
-        raise UsageError("components must be a non-empty list of objects such as "
-                         '[{"frequency_hz": 10, "direction_deg": 0}]')
+        raise UsageError(
+            "components must be a non-empty list of objects such as "
+            '[{"frequency_hz": 10, "direction_deg": 0}]'
+        )
     out = []
     for c in comps:
         if not isinstance(c, dict) or set(c) - set(_COMPONENT_KEYS):
-            raise UsageError(f"each component is an object with keys among "
-                             f"{', '.join(_COMPONENT_KEYS)}; got {c!r}")
-        d = {"frequency_hz": p["frequency_hz"], "speed_mm_per_s": p["speed_mm_per_s"],
-             "direction_deg": p["direction_deg"], "amplitude": 1.0, "phase0_rad": 0.0}
+            raise UsageError(
+                f"each component is an object with keys among "
+                f"{', '.join(_COMPONENT_KEYS)}; got {c!r}"
+            )
+        d = {
+            "frequency_hz": p["frequency_hz"],
+            "speed_mm_per_s": p["speed_mm_per_s"],
+            "direction_deg": p["direction_deg"],
+            "amplitude": 1.0,
+            "phase0_rad": 0.0,
+        }
         d.update({k: float(v) for k, v in c.items()})
         _check_wave(d["frequency_hz"], d["speed_mm_per_s"], p["fs_hz"])
         out.append(d)
@@ -261,10 +340,13 @@ def build_dispersive(ctx: Context, p: dict[str, Any]) -> Built:
         raise UsageError("frequencies_hz must be a list of frequencies in Hz") from None
     beta = float(p["dispersion_exponent"])
     if not beta < 1:
-        raise UsageError(f"dispersion_exponent must be below 1 (got {beta}) so that the group "
-                         "speed c/(1-beta) is finite")
-    speeds = W.dispersion_speed(freqs, speed_mm_per_s=p["speed_mm_per_s"], reference_hz=f0,
-                                exponent=beta)
+        raise UsageError(
+            f"dispersion_exponent must be below 1 (got {beta}) so that the group "
+            "speed c/(1-beta) is finite"
+        )
+    speeds = W.dispersion_speed(
+        freqs, speed_mm_per_s=p["speed_mm_per_s"], reference_hz=f0, exponent=beta
+    )
     comps = [{"frequency_hz": f, "speed_mm_per_s": float(c), "direction_deg": p["direction_deg"]}
              for f, c in zip(freqs, speeds, strict=True)]  # fmt: skip
     comps = _check_components(comps, {**p, "fs_hz": ctx.fs_hz})
@@ -290,32 +372,65 @@ _CENTRE = {"centre_x_mm": None, "centre_y_mm": None}
 
 KINDS_SPEC: dict[str, Kind] = {
     "plane": Kind("plane wave travelling in direction_deg", dict(_PHASE0), build_plane),
-    "target": Kind("radial wave from a source (mode=source) or into a sink (mode=sink)",
-                   {"mode": "source", **_CENTRE, **_PHASE0}, build_target),
+    "target": Kind(
+        "radial wave from a source (mode=source) or into a sink (mode=sink)",
+        {"mode": "source", **_CENTRE, **_PHASE0},
+        build_target,
+    ),
     "spiral": Kind(
         "rotating spiral wave (chirality=ccw|cw, arms, radial=outward|inward), optionally "
         "with a moving centre",
-        {"chirality": "ccw", "arms": 1, "radial": "outward", **_CENTRE,
-         "centre_vx_mm_per_s": 0.0, "centre_vy_mm_per_s": 0.0, **_PHASE0},
-        build_spiral),
-    "saddle": Kind("saddle: outflow along axis_deg, inflow across it",
-                   {**_CENTRE, "axis_deg": None, "scale_mm": 1.0, **_PHASE0}, build_saddle),
-    "standing": Kind("standing wave along axis_deg (two counter-propagating plane waves)",
-                     {"axis_deg": None, "spatial_phase_rad": 0.0, **_PHASE0}, build_standing),
-    "packet": Kind("plane wave under a Gaussian envelope of finite extent and duration",
-                   {**_CENTRE, "t0_s": None, "duration_sd_s": 0.2, "extent_sd_mm": 1.5,
-                    "group_speed_mm_per_s": 0.0, **_PHASE0}, build_packet),
-    "superposed": Kind("sum of plane waves (components=[{...}, ...])", {"components": None},
-                       build_superposed),
-    "dispersive": Kind("plane waves whose speed depends on frequency, c(f) = c0 (f/f0)^beta",
-                       {"frequencies_hz": None, "dispersion_exponent": 0.5}, build_dispersive),
-    "synchronous": Kind("synchronous oscillation: the same phase everywhere", dict(_PHASE0),
-                        build_synchronous),
+        {
+            "chirality": "ccw",
+            "arms": 1,
+            "radial": "outward",
+            **_CENTRE,
+            "centre_vx_mm_per_s": 0.0,
+            "centre_vy_mm_per_s": 0.0,
+            **_PHASE0,
+        },
+        build_spiral,
+    ),
+    "saddle": Kind(
+        "saddle: outflow along axis_deg, inflow across it",
+        {**_CENTRE, "axis_deg": None, "scale_mm": 1.0, **_PHASE0},
+        build_saddle,
+    ),
+    "standing": Kind(
+        "standing wave along axis_deg (two counter-propagating plane waves)",
+        {"axis_deg": None, "spatial_phase_rad": 0.0, **_PHASE0},
+        build_standing,
+    ),
+    "packet": Kind(
+        "plane wave under a Gaussian envelope of finite extent and duration",
+        {
+            **_CENTRE,
+            "t0_s": None,
+            "duration_sd_s": 0.2,
+            "extent_sd_mm": 1.5,
+            "group_speed_mm_per_s": 0.0,
+            **_PHASE0,
+        },
+        build_packet,
+    ),
+    "superposed": Kind(
+        "sum of plane waves (components=[{...}, ...])", {"components": None}, build_superposed
+    ),
+    "dispersive": Kind(
+        "plane waves whose speed depends on frequency, c(f) = c0 (f/f0)^beta",
+        {"frequencies_hz": None, "dispersion_exponent": 0.5},
+        build_dispersive,
+    ),
+    "synchronous": Kind(
+        "synchronous oscillation: the same phase everywhere", dict(_PHASE0), build_synchronous
+    ),
     "sequence": Kind(
         "episodes of plane, source, sink, spiral_ccw, spiral_cw, saddle and synchronous "
         "patterns with per-frame labels (for pattern classifiers)",
         {"patterns": None, "episode_s": 2.0, "repeats": 1, "shuffle": False},
-        _sequence_build, _sequence_duration),
+        _sequence_build,
+        _sequence_duration,
+    ),
 }
 
 #: kind -> local (omega, kx, ky) function, for local_truth
@@ -342,8 +457,9 @@ def _number(name: str, v: Any, *, positive: bool = False, integer: bool = False)
     except (TypeError, ValueError):
         raise UsageError(f"{name} must be a number, got {v!r}") from None
     if not math.isfinite(f) or (positive and f <= 0):
-        raise UsageError(f"{name} must be a {'positive ' if positive else ''}finite number, "
-                         f"got {v!r}")
+        raise UsageError(
+            f"{name} must be a {'positive ' if positive else ''}finite number, got {v!r}"
+        )
     if integer:
         if f != int(f):
             raise UsageError(f"{name} must be an integer, got {v!r}")
@@ -355,8 +471,10 @@ def _check_wave(frequency_hz: float, speed: float, fs_hz: float) -> None:
     if not frequency_hz > 0:
         raise UsageError(f"frequency must be positive, got {frequency_hz} Hz")
     if frequency_hz >= fs_hz / 2:
-        raise UsageError(f"frequency {frequency_hz:g} Hz is not below the Nyquist frequency "
-                         f"{fs_hz / 2:g} Hz: raise fs_hz or lower the frequency")
+        raise UsageError(
+            f"frequency {frequency_hz:g} Hz is not below the Nyquist frequency "
+            f"{fs_hz / 2:g} Hz: raise fs_hz or lower the frequency"
+        )
     if not speed > 0:
         raise UsageError(f"speed must be positive, got {speed} mm/s")
 
@@ -378,8 +496,11 @@ def _layout_positions(layout: Any, c: dict[str, Any], e: dict[str, Any]):
     if layout == "random":
         n = _number("n_channels", e["n_channels"], positive=True, integer=True)
         ext = e["extent_mm"]
-        ext = (max(c["nx"], c["ny"]) - 1) * c["spacing_mm"] if ext is None else \
-            _number("extent_mm", ext, positive=True)
+        ext = (
+            (max(c["nx"], c["ny"]) - 1) * c["spacing_mm"]
+            if ext is None
+            else _number("extent_mm", ext, positive=True)
+        )
         e["n_channels"], e["extent_mm"] = n, ext
         x, y = L.random_layout(n, ext, seed=c["seed"])
     elif layout == "utah":
@@ -417,14 +538,15 @@ def simulate(
     from ..model import grid_activity, irregular_activity
 
     if kind not in KINDS_SPEC:
-        raise UsageError(f"unknown simulation kind {kind!r}: choose one of "
-                         f"{', '.join(KINDS_SPEC)}")
+        raise UsageError(f"unknown simulation kind {kind!r}: choose one of {', '.join(KINDS_SPEC)}")
     spec = KINDS_SPEC[kind]
     allowed = set(spec.defaults) | set(EXTRA_DEFAULTS)
     unknown = sorted(set(kind_params) - allowed)
     if unknown:
-        raise UsageError(f"unknown parameter(s) {', '.join(unknown)} for kind {kind!r}: it "
-                         f"accepts {', '.join(sorted(allowed))} besides the common options")
+        raise UsageError(
+            f"unknown parameter(s) {', '.join(unknown)} for kind {kind!r}: it "
+            f"accepts {', '.join(sorted(allowed))} besides the common options"
+        )
     c = {
         "layout": layout if isinstance(layout, str) else "custom",
         "nx": _number("nx", nx, positive=True, integer=True),
@@ -458,15 +580,26 @@ def simulate(
         c["duration_s"] = float(spec.duration(p))
     nt = int(round(c["duration_s"] * c["fs_hz"]))
     if nt < 2:
-        raise UsageError(f"duration {c['duration_s']:g} s at {c['fs_hz']:g} Hz gives fewer "
-                         "than 2 samples")
+        raise UsageError(
+            f"duration {c['duration_s']:g} s at {c['fs_hz']:g} Hz gives fewer than 2 samples"
+        )
     t = np.arange(nt) / c["fs_hz"]
     rng = np.random.default_rng(c["seed"])
     param_rng, noise_rng = rng.spawn(2)
-    centroid = (float(np.mean(X)), float(np.mean(Y)))
+    centroid = (_tidy(np.mean(X)), _tidy(np.mean(Y)))
     extent = float(max(np.ptp(X), np.ptp(Y)))
-    ctx = Context(t=t, X=X, Y=Y, grid=grid, fs_hz=c["fs_hz"], duration_s=c["duration_s"],
-                  centroid=centroid, extent_mm=extent, rng=param_rng, common=c)
+    ctx = Context(
+        t=t,
+        X=X,
+        Y=Y,
+        grid=grid,
+        fs_hz=c["fs_hz"],
+        duration_s=c["duration_s"],
+        centroid=centroid,
+        extent_mm=extent,
+        rng=param_rng,
+        common=c,
+    )
     p.update({k: c[k] for k in ("frequency_hz", "speed_mm_per_s", "direction_deg")})
     try:
         built = spec.build(ctx, p)
@@ -476,27 +609,49 @@ def simulate(
         raise UsageError(f"bad parameter for kind {kind!r}: {exc}") from None
     signal = float(_number("amplitude", e["amplitude"])) * built.signal
     signal = signal * _mask(e, X, Y, centroid, extent)
+    signal = _bad_channels(signal, e, grid)  # before the noise: the SNR is over good channels
     if c["snr_db"] is not None:
-        signal, _ = add_noise(signal, c["snr_db"], kind=noise, rng=noise_rng, x_mm=xs, y_mm=ys,
-                              grid=grid, corr_mm=_number("noise_corr_mm", e["noise_corr_mm"]))
-    signal = _bad_channels(signal, e, grid)
+        signal, _ = add_noise(
+            signal,
+            c["snr_db"],
+            kind=noise,
+            rng=noise_rng,
+            x_mm=xs,
+            y_mm=ys,
+            grid=grid,
+            corr_mm=_number("noise_corr_mm", e["noise_corr_mm"]),
+        )
     attrs = {"simulation_kind": kind}
     if grid:
-        activity = grid_activity(signal, fs_hz=c["fs_hz"], x_mm=xs, y_mm=ys, units="a.u.",
-                                 attrs=attrs)
+        activity = grid_activity(
+            signal, fs_hz=c["fs_hz"], x_mm=xs, y_mm=ys, units="a.u.", attrs=attrs
+        )
     else:
-        activity = irregular_activity(signal, fs_hz=c["fs_hz"], x_mm=xs, y_mm=ys, units="a.u.",
-                                      attrs=attrs)
+        activity = irregular_activity(
+            signal, fs_hz=c["fs_hz"], x_mm=xs, y_mm=ys, units="a.u.", attrs=attrs
+        )
     parameters = {**c, **e, **p, "layout": layout_name}
     parameters["bad_channels"] = list(e["bad_channels"])
     truth = truth_dataset(
-        t, **built.columns, extra=built.extra,
-        attrs={"kind": kind, "seed": c["seed"],
-               "parameters": json.dumps(parameters, default=_json_default),
-               "snr_db": c["snr_db"], "noise": noise if c["snr_db"] is not None else "none",
-               "layout": layout_name, "conventions": "docs/simulate.md"},
+        t,
+        **built.columns,
+        extra=built.extra,
+        attrs={
+            "kind": kind,
+            "seed": c["seed"],
+            "parameters": json.dumps(parameters, default=_json_default),
+            "snr_db": c["snr_db"],
+            "noise": noise if c["snr_db"] is not None else "none",
+            "layout": layout_name,
+            "conventions": "docs/simulate.md",
+        },
     )
     return activity, truth
+
+
+def _tidy(v: float) -> float:
+    """Drop round-off (3.0000000000000004 -> 3.0) at 12 significant digits."""
+    return float(f"{float(v):.12g}")
 
 
 def _json_default(v: Any) -> Any:
@@ -507,19 +662,29 @@ def _json_default(v: Any) -> Any:
     return str(v)
 
 
-def _mask(e: dict[str, Any], X: np.ndarray, Y: np.ndarray, centroid: tuple[float, float],
-          extent: float) -> np.ndarray | float:
+def _mask(
+    e: dict[str, Any], X: np.ndarray, Y: np.ndarray, centroid: tuple[float, float], extent: float
+) -> np.ndarray | float:
     kind = e["mask"]
     if kind not in MASKS:
         raise UsageError(f"unknown mask {kind!r}: choose one of {', '.join(MASKS)}")
     if kind == "none":
         return 1.0
-    cx = centroid[0] if e["mask_centre_x_mm"] is None else _number("mask_centre_x_mm",
-                                                                   e["mask_centre_x_mm"])
-    cy = centroid[1] if e["mask_centre_y_mm"] is None else _number("mask_centre_y_mm",
-                                                                   e["mask_centre_y_mm"])
-    r = extent / 4.0 if e["mask_radius_mm"] is None else _number(
-        "mask_radius_mm", e["mask_radius_mm"], positive=True)
+    cx = (
+        centroid[0]
+        if e["mask_centre_x_mm"] is None
+        else _number("mask_centre_x_mm", e["mask_centre_x_mm"])
+    )
+    cy = (
+        centroid[1]
+        if e["mask_centre_y_mm"] is None
+        else _number("mask_centre_y_mm", e["mask_centre_y_mm"])
+    )
+    r = (
+        extent / 4.0
+        if e["mask_radius_mm"] is None
+        else _number("mask_radius_mm", e["mask_radius_mm"], positive=True)
+    )
     e.update(mask_centre_x_mm=cx, mask_centre_y_mm=cy, mask_radius_mm=r)
     rho = np.hypot(X - cx, Y - cy)
     if kind == "disc":
@@ -535,8 +700,9 @@ def _bad_channels(signal: np.ndarray, e: dict[str, Any], grid: bool) -> np.ndarr
     try:
         idx = np.asarray([int(b) for b in bad])
     except (TypeError, ValueError):
-        raise UsageError("bad_channels is a list of channel indices (grids: row-major "
-                         "site numbers y * nx + x)") from None
+        raise UsageError(
+            "bad_channels is a list of channel indices (grids: row-major site numbers y * nx + x)"
+        ) from None
     if idx.min() < 0 or idx.max() >= flat.shape[1]:
         raise UsageError(f"bad_channels must lie in 0..{flat.shape[1] - 1}")
     flat = flat.copy()

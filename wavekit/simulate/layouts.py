@@ -29,7 +29,9 @@ __all__ = [
 ]
 
 
-def grid_layout(nx: int = 16, ny: int = 16, spacing_mm: float = 0.4) -> tuple[np.ndarray, np.ndarray]:
+def grid_layout(
+    nx: int = 16, ny: int = 16, spacing_mm: float = 0.4
+) -> tuple[np.ndarray, np.ndarray]:
     """Column and row coordinates of a regular grid.
 
     Parameters

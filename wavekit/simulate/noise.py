@@ -6,8 +6,8 @@ Noise models (``noise=``):
     Independent standard normal samples for every channel and time step.
 ``"pink"``
     1/f noise in time: for each channel, white Gaussian noise whose Fourier amplitudes are
-    multiplied by ``f^{-1/2}`` (power spectral density proportional to ``1/f``, the DC bin set to 0);
-    independent between channels.
+    multiplied by ``f^{-1/2}`` (power spectral density proportional to ``1/f``, the DC bin set
+    to 0); independent between channels.
 ``"spatial"``
     White in time, spatially correlated: a white field smoothed by a Gaussian kernel of standard
     deviation ``corr_mm``, ``n_i = sum_j exp(-|r_i - r_j|^2 / (2 corr^2)) w_j`` (on grids through
@@ -159,8 +159,9 @@ def make_noise(
     parts = kind.split("+")
     base = pink_noise(shape, rng, axis=0) if "pink" in parts else white_noise(shape, rng)
     if "spatial" in parts:
-        base = spatially_correlated_noise(base, corr_mm=corr_mm, x_mm=np.asarray(x_mm),
-                                          y_mm=np.asarray(y_mm), grid=grid)
+        base = spatially_correlated_noise(
+            base, corr_mm=corr_mm, x_mm=np.asarray(x_mm), y_mm=np.asarray(y_mm), grid=grid
+        )
     return base
 
 
@@ -217,7 +218,6 @@ def add_noise(
     >>> round(snr_db(s, n), 6)
     10.0
     """
-    noise = make_noise(kind, signal.shape, rng, x_mm=x_mm, y_mm=y_mm, grid=grid,
-                       corr_mm=corr_mm)
+    noise = make_noise(kind, signal.shape, rng, x_mm=x_mm, y_mm=y_mm, grid=grid, corr_mm=corr_mm)
     noise = scale_to_snr(signal, noise, snr_db_target)
     return signal + noise, noise

@@ -48,8 +48,10 @@ def _patterns(p: dict[str, Any]) -> list[str]:
     pats = list(pats)
     bad = [s for s in pats if s not in _EPISODE_KIND]
     if not pats or bad:
-        raise UsageError(f"patterns must be a list drawn from {', '.join(_EPISODE_KIND)}; "
-                         f"got {p.get('patterns')!r}")
+        raise UsageError(
+            f"patterns must be a list drawn from {', '.join(_EPISODE_KIND)}; "
+            f"got {p.get('patterns')!r}"
+        )
     return pats
 
 
@@ -80,8 +82,17 @@ def build_sequence(ctx: Any, p: dict[str, Any]) -> Any:
     signal = np.zeros((nt, *ctx.X.shape))
     cols: dict[str, np.ndarray] = {
         "pattern": np.full(nt, "none", dtype=object),
-        **{k: np.full(nt, np.nan) for k in ("direction_deg", "speed_mm_per_s", "wavelength_mm",
-                                            "frequency_hz", "centre_x_mm", "centre_y_mm")},
+        **{
+            k: np.full(nt, np.nan)
+            for k in (
+                "direction_deg",
+                "speed_mm_per_s",
+                "wavelength_mm",
+                "frequency_hz",
+                "centre_x_mm",
+                "centre_y_mm",
+            )
+        },
     }
     episode = np.full(nt, -1, dtype=np.int64)
     half = ctx.extent_mm / 4.0
@@ -91,8 +102,11 @@ def build_sequence(ctx: Any, p: dict[str, Any]) -> Any:
         sel = (t >= start - 1e-12) & (t < stop - 1e-12)
         kind, fixed = _EPISODE_KIND[pat]
         spec = E.KINDS_SPEC[kind]
-        q = {**spec.defaults, **fixed,
-             **{k: ctx.common[k] for k in ("frequency_hz", "speed_mm_per_s", "direction_deg")}}
+        q = {
+            **spec.defaults,
+            **fixed,
+            **{k: ctx.common[k] for k in ("frequency_hz", "speed_mm_per_s", "direction_deg")},
+        }
         q["direction_deg"] = float(E.W.wrap_deg(180.0 - rng.uniform(0.0, 360.0)))
         if "centre_x_mm" in spec.defaults:
             q["centre_x_mm"] = float(ctx.centroid[0] + rng.uniform(-half, half))
@@ -101,16 +115,26 @@ def build_sequence(ctx: Any, p: dict[str, Any]) -> Any:
             q["axis_deg"] = float(90.0 - rng.uniform(0.0, 180.0))
         if kind == "synchronous":
             q["phase0_rad"] = float(rng.uniform(0.0, 2 * np.pi))
-        sub = E.Context(t=t[sel], X=ctx.X, Y=ctx.Y, grid=ctx.grid, fs_hz=ctx.fs_hz,
-                        duration_s=ctx.duration_s, centroid=ctx.centroid,
-                        extent_mm=ctx.extent_mm, rng=rng, common=ctx.common)
+        sub = E.Context(
+            t=t[sel],
+            X=ctx.X,
+            Y=ctx.Y,
+            grid=ctx.grid,
+            fs_hz=ctx.fs_hz,
+            duration_s=ctx.duration_s,
+            centroid=ctx.centroid,
+            extent_mm=ctx.extent_mm,
+            rng=rng,
+            common=ctx.common,
+        )
         built = spec.build(sub, q)
         signal[sel] = built.signal
         for k, v in built.columns.items():
             cols[k][sel] = v
         episode[sel] = i
-        episodes.append({"pattern": pat, "kind": kind, "start_s": start, "stop_s": stop,
-                         "parameters": q})
+        episodes.append(
+            {"pattern": pat, "kind": kind, "start_s": start, "stop_s": stop, "parameters": q}
+        )
     p["episodes"] = episodes
     cols["pattern"] = cols["pattern"].astype(str)
     extra = {"episode": (("time",), episode, {"description": "episode number"})}
@@ -162,5 +186,13 @@ def pattern_sequence(
     """
     from ._engine import simulate
 
-    return simulate("sequence", patterns=patterns, episode_s=episode_s, repeats=repeats,
-                    shuffle=shuffle, snr_db=snr_db, seed=seed, **common)
+    return simulate(
+        "sequence",
+        patterns=patterns,
+        episode_s=episode_s,
+        repeats=repeats,
+        shuffle=shuffle,
+        snr_db=snr_db,
+        seed=seed,
+        **common,
+    )

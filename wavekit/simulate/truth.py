@@ -141,7 +141,10 @@ def _positions(activity: xr.DataArray | None, x_mm: Any, y_mm: Any) -> tuple[Any
 
 
 def local_truth(
-    truth: xr.Dataset, activity: xr.DataArray | None = None, *, x_mm: Any = None,
+    truth: xr.Dataset,
+    activity: xr.DataArray | None = None,
+    *,
+    x_mm: Any = None,
     y_mm: Any = None,
 ) -> xr.Dataset:
     r"""Exact local frequency, wave vector, direction, phase speed and wavelength of a simulation.
@@ -200,8 +203,10 @@ def local_truth(
     for seg_kind, seg_p, start, stop in segments:
         fn = _engine.LOCAL.get(seg_kind)
         if fn is None:
-            raise UsageError(f"kind {seg_kind!r} has no single local wave vector: local truth "
-                             "is defined for plane, target, spiral, saddle, synchronous, packet")
+            raise UsageError(
+                f"kind {seg_kind!r} has no single local wave vector: local truth "
+                "is defined for plane, target, spiral, saddle, synchronous, packet"
+            )
         sel = (t >= start) & (t < stop)
         if not sel.any():
             continue
@@ -213,8 +218,14 @@ def local_truth(
     from .waves import local_properties
 
     props = local_properties(omega, kx, ky)
-    units = {"frequency_hz": "Hz", "direction_deg": "deg", "speed_mm_per_s": "mm/s",
-             "wavelength_mm": "mm", "kx_rad_per_mm": "rad/mm", "ky_rad_per_mm": "rad/mm"}
+    units = {
+        "frequency_hz": "Hz",
+        "direction_deg": "deg",
+        "speed_mm_per_s": "mm/s",
+        "wavelength_mm": "mm",
+        "kx_rad_per_mm": "rad/mm",
+        "ky_rad_per_mm": "rad/mm",
+    }
     dims = ("time", *sdims)
     coords: dict[str, Any] = {"time": truth["time"]}
     if activity is not None:
@@ -222,6 +233,7 @@ def local_truth(
             if c in activity.coords:
                 coords[c] = activity[c]
     return xr.Dataset(
-        {k: (dims, v, {"units": units[k]}) for k, v in props.items()}, coords=coords,
+        {k: (dims, v, {"units": units[k]}) for k, v in props.items()},
+        coords=coords,
         attrs={"kind": kind},
     )

@@ -101,7 +101,13 @@ def plane_wave(
 
 
 def plane_wave_local(
-    t: Any, x: Any, y: Any, *, frequency_hz: float, speed_mm_per_s: float, direction_deg: float,
+    t: Any,
+    x: Any,
+    y: Any,
+    *,
+    frequency_hz: float,
+    speed_mm_per_s: float,
+    direction_deg: float,
     **_: Any,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Local ``(omega, kx, ky)`` of :func:`plane_wave` (constant), broadcast to the inputs."""
@@ -160,8 +166,16 @@ def target_wave(
 
 
 def target_wave_local(
-    t: Any, x: Any, y: Any, *, frequency_hz: float, speed_mm_per_s: float, centre_x_mm: float,
-    centre_y_mm: float, mode: str = "source", **_: Any,
+    t: Any,
+    x: Any,
+    y: Any,
+    *,
+    frequency_hz: float,
+    speed_mm_per_s: float,
+    centre_x_mm: float,
+    centre_y_mm: float,
+    mode: str = "source",
+    **_: Any,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Local ``(omega, kx, ky)`` of :func:`target_wave`; NaN wave vector at the centre."""
     omega, k = _wavenumber(frequency_hz, speed_mm_per_s)
@@ -172,8 +186,11 @@ def target_wave_local(
         ux, uy = dx / rho, dy / rho
     s = _sense(mode)
     shape = np.broadcast_shapes(np.shape(t), np.shape(x), np.shape(y))
-    return (np.full(shape, omega), np.broadcast_to(s * k * ux, shape).copy(),
-            np.broadcast_to(s * k * uy, shape).copy())
+    return (
+        np.full(shape, omega),
+        np.broadcast_to(s * k * ux, shape).copy(),
+        np.broadcast_to(s * k * uy, shape).copy(),
+    )
 
 
 # ----------------------------------------------------------------------------- spiral
@@ -196,8 +213,13 @@ def _radial(radial: str) -> float:
 
 
 def spiral_centre(
-    t: Any, *, centre_x_mm: float, centre_y_mm: float, centre_vx_mm_per_s: float = 0.0,
-    centre_vy_mm_per_s: float = 0.0, **_: Any,
+    t: Any,
+    *,
+    centre_x_mm: float,
+    centre_y_mm: float,
+    centre_vx_mm_per_s: float = 0.0,
+    centre_vy_mm_per_s: float = 0.0,
+    **_: Any,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Position of the spiral's centre at time ``t``: ``r0 + v0 t``."""
     t = np.asarray(t, float)
@@ -246,19 +268,38 @@ def spiral_wave(
     """
     omega, k = _wavenumber(frequency_hz, speed_mm_per_s)
     t, x, y = np.asarray(t, float), np.asarray(x, float), np.asarray(y, float)
-    x0, y0 = spiral_centre(t, centre_x_mm=centre_x_mm, centre_y_mm=centre_y_mm,
-                           centre_vx_mm_per_s=centre_vx_mm_per_s,
-                           centre_vy_mm_per_s=centre_vy_mm_per_s)
+    x0, y0 = spiral_centre(
+        t,
+        centre_x_mm=centre_x_mm,
+        centre_y_mm=centre_y_mm,
+        centre_vx_mm_per_s=centre_vx_mm_per_s,
+        centre_vy_mm_per_s=centre_vy_mm_per_s,
+    )
     dx, dy = x - x0, y - y0
-    phase = (omega * t - _chirality(chirality) * int(arms) * np.arctan2(dy, dx)
-             - _radial(radial) * k * np.hypot(dx, dy) + phase0_rad)
+    phase = (
+        omega * t
+        - _chirality(chirality) * int(arms) * np.arctan2(dy, dx)
+        - _radial(radial) * k * np.hypot(dx, dy)
+        + phase0_rad
+    )
     return phase, np.ones_like(phase)
 
 
 def spiral_wave_local(
-    t: Any, x: Any, y: Any, *, frequency_hz: float, speed_mm_per_s: float, centre_x_mm: float,
-    centre_y_mm: float, chirality: str = "ccw", arms: int = 1, radial: str = "outward",
-    centre_vx_mm_per_s: float = 0.0, centre_vy_mm_per_s: float = 0.0, **_: Any,
+    t: Any,
+    x: Any,
+    y: Any,
+    *,
+    frequency_hz: float,
+    speed_mm_per_s: float,
+    centre_x_mm: float,
+    centre_y_mm: float,
+    chirality: str = "ccw",
+    arms: int = 1,
+    radial: str = "outward",
+    centre_vx_mm_per_s: float = 0.0,
+    centre_vy_mm_per_s: float = 0.0,
+    **_: Any,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     r"""Local ``(omega, kx, ky)`` of :func:`spiral_wave`.
 
@@ -267,9 +308,13 @@ def spiral_wave_local(
     """
     omega, k = _wavenumber(frequency_hz, speed_mm_per_s)
     t, x, y = np.asarray(t, float), np.asarray(x, float), np.asarray(y, float)
-    x0, y0 = spiral_centre(t, centre_x_mm=centre_x_mm, centre_y_mm=centre_y_mm,
-                           centre_vx_mm_per_s=centre_vx_mm_per_s,
-                           centre_vy_mm_per_s=centre_vy_mm_per_s)
+    x0, y0 = spiral_centre(
+        t,
+        centre_x_mm=centre_x_mm,
+        centre_y_mm=centre_y_mm,
+        centre_vx_mm_per_s=centre_vx_mm_per_s,
+        centre_vy_mm_per_s=centre_vy_mm_per_s,
+    )
     dx, dy = x - x0, y - y0
     rho = np.hypot(dx, dy)
     cm = _chirality(chirality) * int(arms)
@@ -335,8 +380,17 @@ def saddle_wave(
 
 
 def saddle_wave_local(
-    t: Any, x: Any, y: Any, *, frequency_hz: float, speed_mm_per_s: float, centre_x_mm: float,
-    centre_y_mm: float, axis_deg: float = 0.0, scale_mm: float = 1.0, **_: Any,
+    t: Any,
+    x: Any,
+    y: Any,
+    *,
+    frequency_hz: float,
+    speed_mm_per_s: float,
+    centre_x_mm: float,
+    centre_y_mm: float,
+    axis_deg: float = 0.0,
+    scale_mm: float = 1.0,
+    **_: Any,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Local ``(omega, kx, ky)`` of :func:`saddle_wave`."""
     omega, k = _wavenumber(frequency_hz, speed_mm_per_s)
@@ -345,8 +399,11 @@ def saddle_wave_local(
     kx = g * (u * np.cos(a) + v * np.sin(a))
     ky = g * (u * np.sin(a) - v * np.cos(a))
     shape = np.broadcast_shapes(np.shape(t), np.shape(x), np.shape(y))
-    return (np.full(shape, omega), np.broadcast_to(kx, shape).copy(),
-            np.broadcast_to(ky, shape).copy())
+    return (
+        np.full(shape, omega),
+        np.broadcast_to(kx, shape).copy(),
+        np.broadcast_to(ky, shape).copy(),
+    )
 
 
 # ----------------------------------------------------------------------------- synchronous
@@ -425,8 +482,14 @@ def standing_wave(
 
 
 def packet_centre(
-    t: Any, *, direction_deg: float, centre_x_mm: float, centre_y_mm: float, t0_s: float,
-    group_speed_mm_per_s: float = 0.0, **_: Any,
+    t: Any,
+    *,
+    direction_deg: float,
+    centre_x_mm: float,
+    centre_y_mm: float,
+    t0_s: float,
+    group_speed_mm_per_s: float = 0.0,
+    **_: Any,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Centre of a wave packet's envelope: ``r0 + v_g e_theta (t - t0)``."""
     th = np.deg2rad(direction_deg)
@@ -471,12 +534,24 @@ def wave_packet(
     >>> np.round(amp, 4).tolist()
     [[1.0, 0.1353]]
     """
-    phase, _ = plane_wave(t, x, y, frequency_hz=frequency_hz, speed_mm_per_s=speed_mm_per_s,
-                          direction_deg=direction_deg, phase0_rad=phase0_rad)
+    phase, _ = plane_wave(
+        t,
+        x,
+        y,
+        frequency_hz=frequency_hz,
+        speed_mm_per_s=speed_mm_per_s,
+        direction_deg=direction_deg,
+        phase0_rad=phase0_rad,
+    )
     t = np.asarray(t, float)
-    cx, cy = packet_centre(t, direction_deg=direction_deg, centre_x_mm=centre_x_mm,
-                           centre_y_mm=centre_y_mm, t0_s=t0_s,
-                           group_speed_mm_per_s=group_speed_mm_per_s)
+    cx, cy = packet_centre(
+        t,
+        direction_deg=direction_deg,
+        centre_x_mm=centre_x_mm,
+        centre_y_mm=centre_y_mm,
+        t0_s=t0_s,
+        group_speed_mm_per_s=group_speed_mm_per_s,
+    )
     r2 = (np.asarray(x, float) - cx) ** 2 + (np.asarray(y, float) - cy) ** 2
     amp = np.exp(-r2 / (2.0 * extent_sd_mm**2) - (t - t0_s) ** 2 / (2.0 * duration_sd_s**2))
     return phase, np.broadcast_to(amp, phase.shape).copy()
@@ -505,9 +580,15 @@ def superpose(t: Any, x: Any, y: Any, components: Sequence[dict]) -> np.ndarray:
     """
     out = None
     for c in components:
-        ph, _ = plane_wave(t, x, y, frequency_hz=c["frequency_hz"],
-                           speed_mm_per_s=c["speed_mm_per_s"], direction_deg=c["direction_deg"],
-                           phase0_rad=c.get("phase0_rad", 0.0))
+        ph, _ = plane_wave(
+            t,
+            x,
+            y,
+            frequency_hz=c["frequency_hz"],
+            speed_mm_per_s=c["speed_mm_per_s"],
+            direction_deg=c["direction_deg"],
+            phase0_rad=c.get("phase0_rad", 0.0),
+        )
         term = float(c.get("amplitude", 1.0)) * np.cos(ph)
         out = term if out is None else out + term
     if out is None:
@@ -515,8 +596,9 @@ def superpose(t: Any, x: Any, y: Any, components: Sequence[dict]) -> np.ndarray:
     return out
 
 
-def dispersion_speed(frequency_hz: Any, *, speed_mm_per_s: float, reference_hz: float,
-                     exponent: float) -> np.ndarray:
+def dispersion_speed(
+    frequency_hz: Any, *, speed_mm_per_s: float, reference_hz: float, exponent: float
+) -> np.ndarray:
     r"""Phase speed of a power-law dispersive medium, ``c(f) = c_0 (f / f_0)^beta``.
 
     The group speed is ``d omega / d k = c(f) / (1 - beta)`` (for ``beta < 1``).
