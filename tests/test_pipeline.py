@@ -190,3 +190,17 @@ def test_batch_on_a_local_dask_cluster(tmp_path, run_cli):
     for p in paths:
         assert (tmp_path / "out" / p.stem / "report.json").exists()
     time.sleep(0)
+
+
+def test_plot_redraws_from_saved_results(run_cli, tmp_path):
+    code, _, err = run_cli("analyze", SAMPLE, "--out", tmp_path / "r", "--no-plots")
+    assert code == 0, err
+    assert not list((tmp_path / "r").glob("*.png"))
+    code, out, err = run_cli("plot", tmp_path / "r", "--fig-format", "svg")
+    assert code == 0, err
+    names = sorted(Path(s).name for s in out.split())
+    assert names == ["direction_rose.svg", "phase_snapshot.svg", "speed_distribution.svg",
+                     "timeline.svg"]
+    assert "<svg" in (tmp_path / "r" / "timeline.svg").read_text()[:500]
+    code, _, err = run_cli("plot", tmp_path / "nothing")
+    assert code == 3 and "report.json" in err

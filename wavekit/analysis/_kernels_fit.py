@@ -749,7 +749,7 @@ def huber_bootstrap(t, x, y, w, boot_idx, c_huber, max_iter):
 
 
 def ref_huber_plane(t, x, y, w, c_huber, max_iter):
-    """NumPy twin of :func:`huber_plane`."""
+    """NumPy twin of :func:`huber_plane` (normal equations with NumPy, the same 3x3 solver)."""
     u = np.ones_like(t)
     a = np.stack([np.ones_like(x), x, y], axis=1)
     p = np.zeros(3)
@@ -757,9 +757,12 @@ def ref_huber_plane(t, x, y, w, c_huber, max_iter):
     for it in range(max_iter):
         h = w * u
         m = (a * h[:, None]).T @ a
-        if abs(np.linalg.det(m)) <= 1e-13 * (abs(m[0, 0] * m[1, 1] * m[2, 2]) + 1e-300):
+        b = (a * h[:, None]).T @ t
+        p0, p1, p2, ok = _solve3.py_func(m[0, 0], m[0, 1], m[0, 2], m[1, 1], m[1, 2], m[2, 2],
+                                         b[0], b[1], b[2])  # fmt: skip
+        if not ok:
             return np.nan, np.nan, np.nan, np.nan
-        new = np.linalg.solve(m, (a * h[:, None]).T @ t)
+        new = np.array([p0, p1, p2])
         change = abs(new[1] - p[1]) + abs(new[2] - p[2])
         p = new
         res = t - a @ p
@@ -767,7 +770,8 @@ def ref_huber_plane(t, x, y, w, c_huber, max_iter):
         scale = 1.4826 * np.median(np.abs(rr - np.median(rr)))
         if scale <= 0:
             break
-        u = np.where(np.abs(res) <= c_huber * scale, 1.0, c_huber * scale / np.abs(res))
+        with np.errstate(divide="ignore"):
+            u = np.where(np.abs(res) <= c_huber * scale, 1.0, c_huber * scale / np.abs(res))
         if it > 0 and change <= 1e-12 * (abs(p[1]) + abs(p[2]) + 1e-300):
             break
     return p[0], p[1], p[2], scale

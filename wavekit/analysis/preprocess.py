@@ -148,7 +148,8 @@ def spectral_filter(
         xp = _pad_time(x, npad, pad_mode)
         m = xp.shape[0]
         front = npad if pad_mode != "none" else 0
-    nfft = sfft.next_fast_len(m, real=True)
+    # circular mode keeps the record's own length; otherwise extra zeros to a fast length
+    nfft = m if pad_mode == "none" else sfft.next_fast_len(m, real=True)
     spec = sfft.rfft(xp, n=nfft, axis=0, workers=workers)
     del xp
     freqs = np.arange(spec.shape[0]) * (fs_hz / nfft)

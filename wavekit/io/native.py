@@ -173,13 +173,7 @@ def save(
             for name, coord in activity.coords.items():
                 _write_array(cg, str(name), coord.variable)
             if ground_truth is not None:
-                g = f.create_group("ground_truth", track_order=True)
-                _write_attrs(g, ground_truth.attrs)
-                for name, var in ground_truth.data_vars.items():
-                    _write_array(g, str(name), var.variable)
-                gc = g.create_group("coords")
-                for name, coord in ground_truth.coords.items():
-                    _write_array(gc, str(name), coord.variable)
+                write_dataset(f.create_group("ground_truth", track_order=True), ground_truth)
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
@@ -222,8 +216,6 @@ def read(path: Path, ov: Overrides, h5file: Any) -> Found:
 
 def load_ground_truth(path: str | os.PathLike) -> xr.Dataset | None:
     """The ground truth stored by ``wavekit simulate`` in a wavekit file, or None if absent."""
-    import h5py
-
     from . import _open_h5
 
     with _open_h5(Path(path)) as f:
@@ -231,15 +223,32 @@ def load_ground_truth(path: str | os.PathLike) -> xr.Dataset | None:
             raise InputError(path, "not a wavekit HDF5 file: no ground truth to read")
         if "ground_truth" not in f:
             return None
-        g = f["ground_truth"]
-        data_vars = {}
-        for name, obj in g.items():
-            if isinstance(obj, h5py.Dataset):
-                dims, values, attrs = _read_array(obj)
-                data_vars[name] = xr.Variable(dims, values, attrs=attrs)
-        coords = {}
-        if "coords" in g:
-            for name, obj in g["coords"].items():
-                dims, values, attrs = _read_array(obj)
-                coords[name] = xr.Variable(dims, values, attrs=attrs)
-        return xr.Dataset(data_vars, coords=coords, attrs=_read_attrs(g))
+        return read_dataset(f["ground_truth"])
+
+
+def write_dataset(group: Any, ds: xr.Dataset) -> None:
+    """Store an ``xarray.Dataset`` in an HDF5 group: one dataset per variable (attr ``dims``),
+    coordinates under ``coords/``, the Dataset's attrs on the group."""
+    _write_attrs(group, ds.attrs)
+    for name, var in ds.data_vars.items():
+        _write_array(group, str(name), var.variable)
+    gc = group.create_group("coords", track_order=True)
+    for name, coord in ds.coords.items():
+        _write_array(gc, str(name), coord.variable)
+
+
+def read_dataset(group: Any) -> xr.Dataset:
+    """Read back what :func:`write_dataset` stored."""
+    import h5py
+
+    data_vars = {}
+    for name, obj in group.items():
+        if isinstance(obj, h5py.Dataset):
+            dims, values, attrs = _read_array(obj)
+            data_vars[name] = xr.Variable(dims, values, attrs=attrs)
+    coords = {}
+    if "coords" in group:
+        for name, obj in group["coords"].items():
+            dims, values, attrs = _read_array(obj)
+            coords[name] = xr.Variable(dims, values, attrs=attrs)
+    return xr.Dataset(data_vars, coords=coords, attrs=_read_attrs(group))

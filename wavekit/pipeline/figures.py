@@ -122,28 +122,29 @@ def save(fig: Any, path: Path) -> Path:
     return path
 
 
-def save_all(res: Any, report: dict, out_dir: Path, fig_format: str) -> list[str]:
-    """Draw every figure of an analysis into ``out_dir``; return the file names."""
-    fs = report["flow_structure"]
-    fr = res.frames
-    prefix = "plane_" if "plane_direction_deg" in fr else ""
+def save_all(frames: Any, snapshot: dict | None, report: dict, out_dir: Path,
+             fig_format: str) -> list[str]:
+    """Draw every figure of an analysis into ``out_dir``; return the file names.
+
+    ``frames`` is the per-frame measures Dataset, ``snapshot`` the phase frame kept by the
+    analysis (or None); both are also what ``frames.h5`` stores, so ``wavekit plot`` redraws
+    the same figures from a results folder.
+    """
     from .summary import wave_frames
 
-    mask = wave_frames(fr)
-    written = []
-    figs = {
-        "phase_snapshot": lambda: phase_snapshot(res.snapshot, fs.get("dominant_direction_deg")),
-        "direction_rose": lambda: direction_rose(
-            fr[f"{prefix}direction_deg"].values[mask], fs.get("dominant_direction_deg")),
-        "speed_distribution": lambda: speed_distribution(
-            fr[f"{prefix}speed_mm_per_s"].values[mask], fs.get("speed_mm_per_s")),
-        "timeline": lambda: timeline(fr["time"].values,
-                                     {k: fr[k].values for k in fr.data_vars}, report["events"]),
-    }
-    for name, make in figs.items():
-        if name != "phase_snapshot" and f"{prefix}direction_deg" not in fr:
-            continue
-        if name == "phase_snapshot" and res.snapshot is None:
-            continue
-        written.append(save(make(), out_dir / f"{name}.{fig_format}").name)
-    return written
+    fs = report["flow_structure"]
+    prefix = "plane_" if "plane_direction_deg" in frames else ""
+    mask = wave_frames(frames)
+    figs = {}
+    if snapshot is not None:
+        figs["phase_snapshot"] = lambda: phase_snapshot(snapshot,
+                                                        fs.get("dominant_direction_deg"))
+    if f"{prefix}direction_deg" in frames:
+        figs["direction_rose"] = lambda: direction_rose(
+            frames[f"{prefix}direction_deg"].values[mask], fs.get("dominant_direction_deg"))
+        figs["speed_distribution"] = lambda: speed_distribution(
+            frames[f"{prefix}speed_mm_per_s"].values[mask], fs.get("speed_mm_per_s"))
+    figs["timeline"] = lambda: timeline(frames["time"].values,
+                                        {k: frames[k].values for k in frames.data_vars},
+                                        report["events"])
+    return [save(make(), out_dir / f"{name}.{fig_format}").name for name, make in figs.items()]

@@ -7,7 +7,10 @@ import io
 from pathlib import Path
 from typing import Any
 
-from .outputs import clean_stale_temporaries, write_json, write_text
+import numpy as np
+import xarray as xr
+
+from .outputs import atomic_path, clean_stale_temporaries, write_json, write_text
 from .report import validate_report
 
 EVENT_COLUMNS = ["id", "start_s", "end_s", "duration_s", "pattern", "direction_deg",
@@ -28,8 +31,44 @@ def events_csv(events: list[dict[str, Any]]) -> str:
     return buf.getvalue()
 
 
+def write_frames(path: Path, frames: xr.Dataset, snapshot: dict | None) -> Path:
+    """Per-frame measures (group ``frames``) and the snapshot phase (group ``snapshot``)."""
+    import h5py
+
+    from ..io.native import write_dataset
+
+    with atomic_path(path) as tmp, h5py.File(tmp, "w", track_order=True) as f:
+        f.attrs["wavekit_format"] = "wavekit.frames"
+        write_dataset(f.create_group("frames", track_order=True), frames)
+        if snapshot is not None:
+            g = f.create_group("snapshot")
+            for k in ("phase", "x", "y"):
+                g[k] = np.asarray(snapshot[k])
+            g.attrs["time_s"] = snapshot["time_s"]
+            g.attrs["layout"] = snapshot["layout"]
+    return path
+
+
+def read_frames(path: Path) -> tuple[xr.Dataset, dict | None]:
+    """Read what :func:`write_frames` stored."""
+    import h5py
+
+    from ..io.native import read_dataset
+
+    with h5py.File(path, "r") as f:
+        frames = read_dataset(f["frames"]).load()
+        snapshot = None
+        if "snapshot" in f:
+            g = f["snapshot"]
+            snapshot = {k: g[k][()] for k in ("phase", "x", "y")}
+            snapshot["time_s"] = float(g.attrs["time_s"])
+            lay = g.attrs["layout"]
+            snapshot["layout"] = lay.decode() if isinstance(lay, bytes) else str(lay)
+    return frames, snapshot
+
+
 def write_outputs(res: Any, report: dict[str, Any], out_dir: Path) -> list[str]:
-    """Write events.csv, figures (if asked) and, last, report.json into ``out_dir``.
+    """Write events.csv, frames.h5, figures (if asked) and, last, report.json into ``out_dir``.
 
     An existing ``report.json`` is removed first, so a folder whose rewrite is interrupted
     never keeps a report that looks complete next to new partial files.
@@ -38,10 +77,11 @@ def write_outputs(res: Any, report: dict[str, Any], out_dir: Path) -> list[str]:
     clean_stale_temporaries(out_dir)
     (out_dir / "report.json").unlink(missing_ok=True)
     written = [write_text(out_dir / "events.csv", events_csv(report["events"])).name]
+    written.append(write_frames(out_dir / "frames.h5", res.frames, res.snapshot).name)
     if res.config.plots:
         from .figures import save_all
 
-        written += save_all(res, report, out_dir, res.config.fig_format)
+        written += save_all(res.frames, res.snapshot, report, out_dir, res.config.fig_format)
     report["outputs"] = sorted(written)
     validate_report(report)
     write_json(out_dir / "report.json", report)
