@@ -109,8 +109,24 @@ def main(argv=None):
     none = np.zeros((0, x.size), np.int64)
 
     def run(mode):
-        return K.plane_fit_frames(c, s, w, lay.x, lay.y, lay.pi, lay.pj, lay.er, lay.ei, lay.kgx,
-                                  lay.kgy, mode, 0.5, 50, 1e-6 * lay.dk, none)  # fmt: skip
+        return K.plane_fit_frames(
+            c,
+            s,
+            w,
+            lay.x,
+            lay.y,
+            lay.pi,
+            lay.pj,
+            lay.er,
+            lay.ei,
+            lay.kgx,
+            lay.kgy,
+            mode,
+            0.5,
+            50,
+            1e-6 * lay.dk,
+            none,
+        )
 
     run(K.MODE_AUTO)  # compile / load cache
     res = {}
@@ -135,22 +151,33 @@ def main(argv=None):
     gn = numpy_grid_naive(theta[sub], x, y, kmax)
     t_naive = (time.perf_counter() - t0) * args.frames / nn
     en = errors(gn[:, 0], gn[:, 1], {k: v[sub] for k, v in truth.items()})
-    ours_sub = errors(res_out["auto"][sub, 0], res_out["auto"][sub, 1],
-                      {k: v[sub] for k, v in truth.items()})  # fmt: skip
+    ours_sub = errors(
+        res_out["auto"][sub, 0], res_out["auto"][sub, 1], {k: v[sub] for k, v in truth.items()}
+    )
 
-    print(f"plane fit, {x.size} electrodes x {args.frames} frames, numba threads "
-          f"{numba.get_num_threads()}")  # fmt: skip
+    print(
+        f"plane fit, {x.size} electrodes x {args.frames} frames, numba threads "
+        f"{numba.get_num_threads()}"
+    )
     print(f"{'method':40s} {'time_s':>9s} {'ratio':>8s} {'dir_err_deg':>12s} {'speed_err_%':>12s}")
     for name, (t, de, se) in res.items():
         print(f"{'wavekit numba, search=' + name:40s} {t:9.3f} {'':>8s} {de:12.4f} {se:12.4f}")
-    print(f"{'NumPy grid 360x100, BLAS table':40s} {t_blas:9.3f} "
-          f"{t_blas / res['auto'][0]:8.1f} {eb[0]:12.4f} {eb[1]:12.4f}")  # fmt: skip
-    print(f"{'NumPy grid 360x100, per-frame exp (*)':40s} {t_naive:9.3f} "
-          f"{t_naive / res['auto'][0]:8.1f} {en[0]:12.4f} {en[1]:12.4f}")  # fmt: skip
-    print(f"ratios vs search=full: BLAS {t_blas / res['full'][0]:.1f}, "
-          f"per-frame exp {t_naive / res['full'][0]:.1f}")  # fmt: skip
-    print(f"(*) timed on {nn} frames spread over the record and scaled to {args.frames}; on "
-          f"those frames wavekit's errors are {ours_sub[0]:.4f} deg, {ours_sub[1]:.4f} %")  # fmt: skip
+    print(
+        f"{'NumPy grid 360x100, BLAS table':40s} {t_blas:9.3f} "
+        f"{t_blas / res['auto'][0]:8.1f} {eb[0]:12.4f} {eb[1]:12.4f}"
+    )
+    print(
+        f"{'NumPy grid 360x100, per-frame exp (*)':40s} {t_naive:9.3f} "
+        f"{t_naive / res['auto'][0]:8.1f} {en[0]:12.4f} {en[1]:12.4f}"
+    )
+    print(
+        f"ratios vs search=full: BLAS {t_blas / res['full'][0]:.1f}, "
+        f"per-frame exp {t_naive / res['full'][0]:.1f}"
+    )
+    print(
+        f"(*) timed on {nn} frames spread over the record and scaled to {args.frames}; on "
+        f"those frames wavekit's errors are {ours_sub[0]:.4f} deg, {ours_sub[1]:.4f} %"
+    )
 
 
 if __name__ == "__main__":

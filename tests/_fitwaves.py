@@ -23,9 +23,18 @@ def random_positions(n: int, side_mm: float, rng):
 
 
 def plane_wave(
-    x, y, *, f_hz, speed, direction_deg, fs=500.0, duration_s=2.0, snr_db=np.inf, rng=None,
+    x,
+    y,
+    *,
+    f_hz,
+    speed,
+    direction_deg,
+    fs=500.0,
+    duration_s=2.0,
+    snr_db=np.inf,
+    rng=None,
     phi0=0.0,
-):  # fmt: skip
+):
     """Real signal ``cos(2 pi f t - k.r + phi0)`` plus white noise, shape (time, channel)."""
     rng = np.random.default_rng(0) if rng is None else rng
     t = np.arange(int(round(duration_s * fs))) / fs
@@ -49,25 +58,60 @@ def analytic_band(sig, fs, f_hz, half_bw_hz=1.0):
     return np.fft.ifft(spec, axis=0)
 
 
-def grid_case(*, f_hz, speed, direction_deg, snr_db, seed, n=16, pitch=0.4, fs=500.0,
-              duration_s=2.0, phi0=0.0):  # fmt: skip
+def grid_case(
+    *, f_hz, speed, direction_deg, snr_db, seed, n=16, pitch=0.4, fs=500.0, duration_s=2.0, phi0=0.0
+):
     """Analytic-signal DataArray (time, y, x) of a noisy plane wave on an n x n grid."""
     rng = np.random.default_rng(seed)
     x, y = grid_positions(n, pitch)
-    _, sig = plane_wave(x, y, f_hz=f_hz, speed=speed, direction_deg=direction_deg, fs=fs,
-                        duration_s=duration_s, snr_db=snr_db, rng=rng, phi0=phi0)  # fmt: skip
+    _, sig = plane_wave(
+        x,
+        y,
+        f_hz=f_hz,
+        speed=speed,
+        direction_deg=direction_deg,
+        fs=fs,
+        duration_s=duration_s,
+        snr_db=snr_db,
+        rng=rng,
+        phi0=phi0,
+    )
     z = analytic_band(sig, fs, f_hz).reshape(-1, n, n)
     return grid_activity(z, fs_hz=fs, dx_mm=pitch).rename("phase")
 
 
-def irregular_case(*, f_hz, speed, direction_deg, snr_db, seed, n=64, side_mm=6.0, fs=500.0,
-                   duration_s=2.0, missing=0.1, x=None, y=None, phi0=0.0):  # fmt: skip
+def irregular_case(
+    *,
+    f_hz,
+    speed,
+    direction_deg,
+    snr_db,
+    seed,
+    n=64,
+    side_mm=6.0,
+    fs=500.0,
+    duration_s=2.0,
+    missing=0.1,
+    x=None,
+    y=None,
+    phi0=0.0,
+):
     """Analytic-signal DataArray (time, channel) on random positions, ``missing`` channels NaN."""
     rng = np.random.default_rng(seed)
     if x is None:
         x, y = random_positions(n, side_mm, rng)
-    _, sig = plane_wave(x, y, f_hz=f_hz, speed=speed, direction_deg=direction_deg, fs=fs,
-                        duration_s=duration_s, snr_db=snr_db, rng=rng, phi0=phi0)  # fmt: skip
+    _, sig = plane_wave(
+        x,
+        y,
+        f_hz=f_hz,
+        speed=speed,
+        direction_deg=direction_deg,
+        fs=fs,
+        duration_s=duration_s,
+        snr_db=snr_db,
+        rng=rng,
+        phi0=phi0,
+    )
     z = analytic_band(sig, fs, f_hz)
     bad = rng.choice(len(x), int(round(missing * len(x))), replace=False)
     z[:, bad] = np.nan

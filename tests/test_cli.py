@@ -17,8 +17,9 @@ from wavekit.model import grid_activity
 @pytest.fixture
 def good(tmp_path):
     rng = np.random.default_rng(0)
-    a = grid_activity(rng.normal(size=(100, 4, 5)).astype(np.float32), fs_hz=500.0, dx_mm=0.4,
-                      units="uV")
+    a = grid_activity(
+        rng.normal(size=(100, 4, 5)).astype(np.float32), fs_hz=500.0, dx_mm=0.4, units="uV"
+    )
     return wavekit.save(a, tmp_path / "good.h5")
 
 
@@ -127,8 +128,18 @@ def test_convert_round_trip(run_cli, tmp_path):
     with h5py.File(src, "w") as f:
         f["x"] = data
     out = tmp_path / "out.h5"
-    code, stdout, err = run_cli("convert", src, "--dims", "y,x,time", "--fs", "250",
-                                "--spacing-mm", "0.5,0.25", "--out", out)
+    code, stdout, err = run_cli(
+        "convert",
+        src,
+        "--dims",
+        "y,x,time",
+        "--fs",
+        "250",
+        "--spacing-mm",
+        "0.5,0.25",
+        "--out",
+        out,
+    )
     assert code == 0, err
     assert json.loads(stdout)["shape"] == [300, 7, 9]
     a = wavekit.load(out)
@@ -139,6 +150,7 @@ def test_convert_round_trip(run_cli, tmp_path):
 def test_console_script_exit_status(tmp_path):
     bad = tmp_path / "bad.h5"
     bad.write_bytes(b"x" * 64)
-    r = subprocess.run([sys.executable, "-m", "wavekit", "info", str(bad)],
-                       capture_output=True, text=True)
+    r = subprocess.run(
+        [sys.executable, "-m", "wavekit", "info", str(bad)], capture_output=True, text=True
+    )
     assert r.returncode == 3 and "Traceback" not in r.stderr and r.stdout == ""

@@ -26,11 +26,15 @@ def _truth(n):
     )
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     shape=st.tuples(st.integers(2, 30), st.integers(1, 5), st.integers(1, 5)),
     dtype=st.sampled_from(["float32", "float64", "int16", "uint16"]),
-    irregular=st.booleans(), trial=st.booleans(), units=st.sampled_from(["", "uV", "dF/F"]),
+    irregular=st.booleans(),
+    trial=st.booleans(),
+    units=st.sampled_from(["", "uV", "dF/F"]),
 )
 def test_native_round_trip_is_identical(tmp_path, shape, dtype, irregular, trial, units):
     rng = np.random.default_rng(0)
@@ -38,12 +42,25 @@ def test_native_round_trip_is_identical(tmp_path, shape, dtype, irregular, trial
     if irregular:
         flat = data.reshape(*data.shape[:-2], -1)
         n = flat.shape[-1]
-        a = irregular_activity(flat, fs_hz=512.5, x_mm=rng.uniform(0, 3, n),
-                               y_mm=rng.uniform(0, 3, n), channel=[f"e{i}" for i in range(n)],
-                               units=units, attrs={"note": "x", "gain": 2.5, "flag": False})
+        a = irregular_activity(
+            flat,
+            fs_hz=512.5,
+            x_mm=rng.uniform(0, 3, n),
+            y_mm=rng.uniform(0, 3, n),
+            channel=[f"e{i}" for i in range(n)],
+            units=units,
+            attrs={"note": "x", "gain": 2.5, "flag": False},
+        )
     else:
-        a = grid_activity(data, fs_hz=1000.0, dx_mm=0.21875, dy_mm=0.3, t0_s=1.5, units=units,
-                          attrs={"meta": {"k": [1, 2]}, "count": 3})
+        a = grid_activity(
+            data,
+            fs_hz=1000.0,
+            dx_mm=0.21875,
+            dy_mm=0.3,
+            t0_s=1.5,
+            units=units,
+            attrs={"meta": {"k": [1, 2]}, "count": 3},
+        )
     p = wavekit.save(a, tmp_path / "a.h5")
     b = wavekit.load(p)
     xr.testing.assert_identical(a, b)
@@ -89,8 +106,11 @@ def _h5(path, **datasets):
 
 def test_generic_hdf5_grid_with_attributes(tmp_path):
     data = np.random.default_rng(0).normal(size=(200, 6, 6))
-    p = _h5(tmp_path / "g.h5", data=(data, {"fs": 250.0, "spacing_um": 400, "units": "uV"}),
-            small=(np.zeros((3, 3)), {}))
+    p = _h5(
+        tmp_path / "g.h5",
+        data=(data, {"fs": 250.0, "spacing_um": 400, "units": "uV"}),
+        small=(np.zeros((3, 3)), {}),
+    )
     found = wavekit.open_activity(p)
     a = found.activity
     assert a.dims == ("time", "y", "x") and a.attrs["fs_hz"] == 250.0 and a.attrs["units"] == "uV"
@@ -103,8 +123,12 @@ def test_generic_hdf5_channels_positions_and_time(tmp_path):
     rng = np.random.default_rng(0)
     data = rng.normal(size=(8, 500))  # channel x time
     pos = rng.uniform(0, 2, size=(8, 2))
-    p = _h5(tmp_path / "c.h5", lfp=(data, {}), positions=(pos, {}),
-            timestamps=(10 + np.arange(500) / 2000.0, {}))
+    p = _h5(
+        tmp_path / "c.h5",
+        lfp=(data, {}),
+        positions=(pos, {}),
+        timestamps=(10 + np.arange(500) / 2000.0, {}),
+    )
     a = wavekit.load(p)
     assert a.dims == ("time", "channel")
     assert a.attrs["fs_hz"] == pytest.approx(2000.0)
@@ -150,15 +174,27 @@ def test_lazy_generic_hdf5_streams(tmp_path):
         (lambda p: _h5(p, d=(np.zeros((0, 4)), {"fs": 1.0})), {}, "empty"),
         (lambda p: _h5(p, d=(np.arange(10.0), {"fs": 1.0})), {}, "1-D"),
         (lambda p: _h5(p, d=(np.array([b"a", b"b"]), {})), {}, "no numeric dataset"),
-        (lambda p: _h5(p, d=(np.zeros((5, 3, 3)), {"fs": 1.0})), {"dataset": "/nope"},
-         "no such dataset"),
-        (lambda p: _h5(p, d=(np.full((5, 3, 3), np.nan), {"fs": 1.0, "spacing_mm": 1.0})), {},
-         "NaN"),
+        (
+            lambda p: _h5(p, d=(np.zeros((5, 3, 3)), {"fs": 1.0})),
+            {"dataset": "/nope"},
+            "no such dataset",
+        ),
+        (
+            lambda p: _h5(p, d=(np.full((5, 3, 3), np.nan), {"fs": 1.0, "spacing_mm": 1.0})),
+            {},
+            "NaN",
+        ),
         (lambda p: _h5(p, d=(np.zeros((5, 3, 3)), {"spacing_mm": 1.0})), {}, "sampling rate"),
-        (lambda p: _h5(p, d=(np.zeros((5, 3, 3)), {"fs": 1.0, "spacing_mm": 1.0})),
-         {"dims": "time,x"}, "do not fit"),
-        (lambda p: _h5(p, d=(np.zeros((5, 3, 3)), {"fs": 1.0, "spacing_mm": 1.0})),
-         {"dims": "time,y,z"}, "not valid"),
+        (
+            lambda p: _h5(p, d=(np.zeros((5, 3, 3)), {"fs": 1.0, "spacing_mm": 1.0})),
+            {"dims": "time,x"},
+            "do not fit",
+        ),
+        (
+            lambda p: _h5(p, d=(np.zeros((5, 3, 3)), {"fs": 1.0, "spacing_mm": 1.0})),
+            {"dims": "time,y,z"},
+            "not valid",
+        ),
         (lambda p: _h5(p, d=(np.zeros((50, 3)), {"fs": 1.0})), {}, "no electrode positions"),
     ],
 )

@@ -31,8 +31,9 @@ def utah_positions(pitch=0.4):
 
 
 def test_grid_activity_coords_and_attrs():
-    a = grid_activity(np.zeros((7, 3, 4), np.float32), fs_hz=200.0, dx_mm=0.5, dy_mm=0.25,
-                      units="uV")
+    a = grid_activity(
+        np.zeros((7, 3, 4), np.float32), fs_hz=200.0, dx_mm=0.5, dy_mm=0.25, units="uV"
+    )
     assert a.name == "activity" and a.dims == ("time", "y", "x")
     np.testing.assert_allclose(a.x, [0, 0.5, 1.0, 1.5])
     np.testing.assert_allclose(a.y, [0, 0.25, 0.5])
@@ -82,8 +83,13 @@ def test_detect_grid_rejects_random_and_duplicates():
 
 @settings(max_examples=40, deadline=None)
 @given(
-    ny=st.integers(1, 6), nx=st.integers(2, 6), pitch=st.floats(0.01, 5.0),
-    x0=st.floats(-10, 10), y0=st.floats(-10, 10), jitter=st.floats(0, 0.01), seed=st.integers(0, 99),
+    ny=st.integers(1, 6),
+    nx=st.integers(2, 6),
+    pitch=st.floats(0.01, 5.0),
+    x0=st.floats(-10, 10),
+    y0=st.floats(-10, 10),
+    jitter=st.floats(0, 0.01),
+    seed=st.integers(0, 99),
 )
 def test_detect_grid_recovers_shuffled_lattices(ny, nx, pitch, x0, y0, jitter, seed):
     rng = np.random.default_rng(seed)
@@ -111,7 +117,7 @@ def test_grid_and_irregular_views_round_trip():
     back = to_irregular(g)
     assert back.sizes["channel"] == 96
     # same samples at the same positions
-    key = dict(zip(zip(np.round(x, 6), np.round(y, 6)), data.T, strict=True))
+    key = dict(zip(zip(np.round(x, 6), np.round(y, 6), strict=True), data.T, strict=True))
     for i in range(96):
         xy = (round(float(back.x[i]), 6), round(float(back.y[i]), 6))
         np.testing.assert_array_equal(back.values[:, i], key[xy])

@@ -23,8 +23,18 @@ ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "sample_data" / "plane_grid.h5"
 
 
-def plane_wave(direction_deg=30.0, speed=300.0, freq=10.0, n=1000, fs=500.0, noise=0.1, seed=0,
-               ny=16, nx=16, pitch=0.4):
+def plane_wave(
+    direction_deg=30.0,
+    speed=300.0,
+    freq=10.0,
+    n=1000,
+    fs=500.0,
+    noise=0.1,
+    seed=0,
+    ny=16,
+    nx=16,
+    pitch=0.4,
+):
     t = np.arange(n)[:, None, None] / fs
     yy, xx = np.mgrid[0:ny, 0:nx] * pitch
     th = np.radians(direction_deg)
@@ -42,8 +52,7 @@ def strip(report):
 
 @pytest.mark.parametrize("direction", [-120.0, 30.0, 170.0])
 def test_analyze_cli_recovers_plane_wave(run_cli, tmp_path, direction):
-    p = wavekit.save(plane_wave(direction_deg=direction, speed=450.0, freq=12.0),
-                     tmp_path / "w.h5")
+    p = wavekit.save(plane_wave(direction_deg=direction, speed=450.0, freq=12.0), tmp_path / "w.h5")
     code, out, err = run_cli("analyze", p, "--out", tmp_path / "res", "--no-plots")
     assert code == 0, err
     report = json.loads((tmp_path / "res" / "report.json").read_text())
@@ -62,8 +71,12 @@ def test_sample_analysis_writes_figures_and_is_deterministic(run_cli, tmp_path):
     code, _, err = run_cli("analyze", SAMPLE, "--out", tmp_path / "a", "--seed", "3")
     assert code == 0, err
     names = sorted(p.name for p in (tmp_path / "a").iterdir())
-    for fig in ("phase_snapshot.png", "direction_rose.png", "speed_distribution.png",
-                "timeline.png"):
+    for fig in (
+        "phase_snapshot.png",
+        "direction_rose.png",
+        "speed_distribution.png",
+        "timeline.png",
+    ):
         assert fig in names
         assert (tmp_path / "a" / fig).stat().st_size > 5000
     assert not [n for n in names if n.endswith(".tmp")]
@@ -95,12 +108,13 @@ def test_chunked_matches_whole_recording():
     np.testing.assert_allclose(fc["plane_speed_mm_per_s"], fw["plane_speed_mm_per_s"], rtol=5e-4)
     np.testing.assert_allclose(fc["pgd_unit_resultant"], fw["pgd_unit_resultant"], atol=1e-4)
     assert whole.flow_structure["dominant_direction_deg"] == pytest.approx(
-        chunked.flow_structure["dominant_direction_deg"], abs=1e-3)
+        chunked.flow_structure["dominant_direction_deg"], abs=1e-3
+    )
 
 
 def test_config_file_and_flags(tmp_path, run_cli):
     toml = tmp_path / "c.toml"
-    toml.write_text('seed = 7\n[preprocess]\nband_hz = [5.0, 20.0]\n[output]\nplots = false\n')
+    toml.write_text("seed = 7\n[preprocess]\nband_hz = [5.0, 20.0]\n[output]\nplots = false\n")
     cfg = make_config(toml, seed=9)
     assert cfg.seed == 9 and cfg.band_hz == (5.0, 20.0) and cfg.plots is False
     bad = tmp_path / "bad.toml"
@@ -115,8 +129,9 @@ def _inputs(folder: Path, n: int) -> list[Path]:
     folder.mkdir()
     paths = []
     for i in range(n):
-        paths.append(wavekit.save(plane_wave(direction_deg=20.0 * i, n=600, seed=i),
-                                  folder / f"rec{i}.h5"))
+        paths.append(
+            wavekit.save(plane_wave(direction_deg=20.0 * i, n=600, seed=i), folder / f"rec{i}.h5")
+        )
     return paths
 
 
@@ -155,19 +170,30 @@ def test_batch_killed_then_resumed_matches_uninterrupted(tmp_path):
     paths = _inputs(tmp_path / "in", 4)
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     cmd = [sys.executable, "-m", "wavekit", "batch", *map(str, paths), "--no-plots", "--out"]
-    full = subprocess.run(cmd + [str(tmp_path / "full")], env=env, capture_output=True,
-                          text=True, timeout=300)
+    full = subprocess.run(
+        cmd + [str(tmp_path / "full")], env=env, capture_output=True, text=True, timeout=300
+    )
     assert full.returncode == 0, full.stderr
-    proc = subprocess.Popen(cmd + [str(tmp_path / "part")], env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.DEVNULL, text=True)
+    proc = subprocess.Popen(
+        cmd + [str(tmp_path / "part")],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
     first = proc.stdout.readline()  # the first input is finished: kill during the others
     assert json.loads(first)["status"] == "ok"
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=60)
     done_before = sorted(p.parent.name for p in (tmp_path / "part").glob("*/report.json"))
     assert 1 <= len(done_before) < 4
-    res = subprocess.run(cmd + [str(tmp_path / "part"), "--resume"], env=env,
-                         capture_output=True, text=True, timeout=300)
+    res = subprocess.run(
+        cmd + [str(tmp_path / "part"), "--resume"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert res.returncode == 0, res.stderr
     statuses = [json.loads(s)["status"] for s in res.stdout.strip().splitlines()]
     assert statuses.count("skipped") == len(done_before)
@@ -181,10 +207,18 @@ def test_batch_killed_then_resumed_matches_uninterrupted(tmp_path):
 def test_batch_on_a_local_dask_cluster(tmp_path, run_cli):
     distributed = pytest.importorskip("distributed")
     paths = _inputs(tmp_path / "in", 2)
-    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
-                                  dashboard_address=None) as cluster:
-        code, out, err = run_cli("batch", *paths, "--out", tmp_path / "out", "--no-plots",
-                                 "--scheduler", cluster.scheduler_address)
+    with distributed.LocalCluster(
+        n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None
+    ) as cluster:
+        code, out, err = run_cli(
+            "batch",
+            *paths,
+            "--out",
+            tmp_path / "out",
+            "--no-plots",
+            "--scheduler",
+            cluster.scheduler_address,
+        )
     assert code == 0, err
     assert len(out.strip().splitlines()) == 2
     for p in paths:
@@ -199,8 +233,12 @@ def test_plot_redraws_from_saved_results(run_cli, tmp_path):
     code, out, err = run_cli("plot", tmp_path / "r", "--fig-format", "svg")
     assert code == 0, err
     names = sorted(Path(s).name for s in out.split())
-    assert names == ["direction_rose.svg", "phase_snapshot.svg", "speed_distribution.svg",
-                     "timeline.svg"]
+    assert names == [
+        "direction_rose.svg",
+        "phase_snapshot.svg",
+        "speed_distribution.svg",
+        "timeline.svg",
+    ]
     assert "<svg" in (tmp_path / "r" / "timeline.svg").read_text()[:500]
     code, _, err = run_cli("plot", tmp_path / "nothing")
     assert code == 3 and "report.json" in err

@@ -1,4 +1,4 @@
-"""Global circular-linear plane fit: accuracy on ground truth, invariances, dask, kernels, real data."""
+"""Global circular-linear plane fit: accuracy, invariances, dask, kernels, real data."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import xarray as xr
-from _fitwaves import ang_err, analytic_band, grid_case, irregular_case, random_positions
+from _fitwaves import analytic_band, ang_err, grid_case, irregular_case, random_positions
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -21,7 +21,8 @@ SEIZURE = REAL / "seizure_utah_martinet2017" / "example_seizure_waves.mat"
 # corners of the required range (4-30 Hz, 100-1000 mm/s) plus interior points
 _rng = np.random.default_rng(2024)
 CASES = [(4.0, 1000.0), (30.0, 100.0), (4.0, 100.0), (30.0, 1000.0)] + [
-    (round(f * 2) / 2, c) for f, c in zip(_rng.uniform(4, 30, 4), _rng.uniform(100, 1000, 4))
+    (round(f * 2) / 2, c)
+    for f, c in zip(_rng.uniform(4, 30, 4), _rng.uniform(100, 1000, 4), strict=True)
 ]
 DIRS = _rng.uniform(-180, 180, len(CASES))
 
@@ -79,8 +80,17 @@ def _irregular_from(z, x, y, fs):
 def wave():
     rng = np.random.default_rng(11)
     x, y = random_positions(40, 4.0, rng)
-    z = irregular_case(f_hz=12.0, speed=300.0, direction_deg=35.0, snr_db=10.0, seed=5, x=x,
-                       y=y, missing=0.0, duration_s=0.4)  # fmt: skip
+    z = irregular_case(
+        f_hz=12.0,
+        speed=300.0,
+        direction_deg=35.0,
+        snr_db=10.0,
+        seed=5,
+        x=x,
+        y=y,
+        missing=0.0,
+        duration_s=0.4,
+    )
     return z, x, y
 
 
@@ -116,8 +126,16 @@ def test_invariances(wave):
 
 
 def test_offset_and_outputs_consistent():
-    z = grid_case(f_hz=10.0, speed=250.0, direction_deg=-120.0, snr_db=np.inf, seed=0,
-                  phi0=0.7, duration_s=0.2, n=8)  # fmt: skip
+    z = grid_case(
+        f_hz=10.0,
+        speed=250.0,
+        direction_deg=-120.0,
+        snr_db=np.inf,
+        seed=0,
+        phi0=0.7,
+        duration_s=0.2,
+        n=8,
+    )
     fit = plane_wave_fit(z)
     t = z.time.values
     np.testing.assert_allclose(np.cos(fit.offset_rad - (2 * np.pi * 10 * t + 0.7)), 1, atol=1e-8)
@@ -156,8 +174,9 @@ def test_dask_matches_numpy(wave):
 
 
 def test_permutation_p_value():
-    z = grid_case(f_hz=8.0, speed=200.0, direction_deg=10.0, snr_db=0.0, seed=1, n=6,
-                  duration_s=1.0)  # fmt: skip
+    z = grid_case(
+        f_hz=8.0, speed=200.0, direction_deg=10.0, snr_db=0.0, seed=1, n=6, duration_s=1.0
+    )
     fit = plane_wave_fit(z, window_s=0.5, n_permutations=99, seed=3)
     np.testing.assert_allclose(fit.p_value, 0.01)
     again = plane_wave_fit(z, window_s=0.5, n_permutations=99, seed=3)
@@ -171,7 +190,7 @@ def test_permutation_p_value():
     assert np.median(pn) > 0.2
 
 
-# ----------------------------------------------------------------------------- kernels vs references
+# ------------------------------------------------------------------------ kernels vs references
 
 
 def _kernel_inputs(n, seed, kmag, nan_frac, noise, nt=3):
@@ -198,10 +217,27 @@ def _kernel_inputs(n, seed, kmag, nan_frac, noise, nt=3):
 )
 def test_plane_kernel_matches_reference(n, seed, kmag, nan_frac, noise, mode, n_perm):
     lay, c, s, w, _ = _kernel_inputs(n, seed, kmag, nan_frac, noise)
-    perms = np.array([np.random.default_rng(seed + i).permutation(n) for i in range(n_perm)],
-                     dtype=np.int64).reshape(n_perm, n)  # fmt: skip
-    args = (c, s, w, lay.x, lay.y, lay.pi, lay.pj, lay.er, lay.ei, lay.kgx, lay.kgy, mode, 0.5,
-            50, 1e-10 * lay.dk, perms)  # fmt: skip
+    perms = np.array(
+        [np.random.default_rng(seed + i).permutation(n) for i in range(n_perm)], dtype=np.int64
+    ).reshape(n_perm, n)
+    args = (
+        c,
+        s,
+        w,
+        lay.x,
+        lay.y,
+        lay.pi,
+        lay.pj,
+        lay.er,
+        lay.ei,
+        lay.kgx,
+        lay.kgy,
+        mode,
+        0.5,
+        50,
+        1e-10 * lay.dk,
+        perms,
+    )
     got = K.plane_fit_frames(*args)
     ref = K.ref_plane_fit_frames(*args)
     cols = [0, 1, 2, 3, 5, 6]  # rho (col 4) is undefined at k == 0 and may differ by round-off
@@ -223,9 +259,11 @@ def test_refine_and_starts_match_reference(n, seed, kmag):
     assert a[2] == b[2]
     if a[2]:
         np.testing.assert_allclose(a[:2], b[:2], rtol=1e-7, atol=1e-9)
-    np.testing.assert_allclose(K.grid_best(c, s, w, lay.er, lay.ei, lay.kgx, lay.kgy),
-                               K.ref_grid_best(c, s, w, lay.er, lay.ei, lay.kgx, lay.kgy),
-                               rtol=1e-9)  # fmt: skip
+    np.testing.assert_allclose(
+        K.grid_best(c, s, w, lay.er, lay.ei, lay.kgx, lay.kgy),
+        K.ref_grid_best(c, s, w, lay.er, lay.ei, lay.kgx, lay.kgy),
+        rtol=1e-9,
+    )
     r1 = K.refine(c, s, w, lay.x, lay.y, kx + 0.1, ky - 0.1, 50, 1e-12)
     r2 = K.ref_refine(c, s, w, lay.x, lay.y, kx + 0.1, ky - 0.1, 50, 1e-12)
     np.testing.assert_allclose(r1[3], r2[3], rtol=1e-10)
@@ -233,8 +271,9 @@ def test_refine_and_starts_match_reference(n, seed, kmag):
     np.testing.assert_allclose(
         K.rho_cc(c, s, w, lay.x, lay.y, kx + 0.5, ky),
         K.ref_rho_cc(c, s, w, lay.x, lay.y, kx + 0.5, ky),
-        rtol=1e-9, atol=1e-12,
-    )  # fmt: skip
+        rtol=1e-9,
+        atol=1e-12,
+    )
 
 
 @settings(max_examples=15, deadline=None)
@@ -242,9 +281,24 @@ def test_refine_and_starts_match_reference(n, seed, kmag):
 def test_full_search_finds_global_maximum(seed, kmag, noise):
     """The 'full' search reaches the maximum of R found by a dense brute-force grid."""
     lay, c, s, w, _ = _kernel_inputs(30, seed, kmag, 0.0, noise, nt=1)
-    got = K.plane_fit_frames(c, s, w, lay.x, lay.y, lay.pi, lay.pj, lay.er, lay.ei, lay.kgx,
-                             lay.kgy, K.MODE_FULL, 0.5, 50, 1e-12,
-                             np.zeros((0, 30), np.int64))  # fmt: skip
+    got = K.plane_fit_frames(
+        c,
+        s,
+        w,
+        lay.x,
+        lay.y,
+        lay.pi,
+        lay.pj,
+        lay.er,
+        lay.ei,
+        lay.kgx,
+        lay.kgy,
+        K.MODE_FULL,
+        0.5,
+        50,
+        1e-12,
+        np.zeros((0, 30), np.int64),
+    )
     g = np.linspace(-lay.k_max, lay.k_max, 301)
     gx, gy = np.meshgrid(g, g)
     z = (c[0] + 1j * s[0]) * w[0]
@@ -287,8 +341,10 @@ def test_seizure_recording_consistent_wave():
     frac = float(good.direction_deg.notnull().mean())
     d = np.radians(good.direction_deg.dropna("time").values)
     consistency = float(np.abs(np.mean(np.exp(1j * d))))
-    print(f"seizure: f0 {f0:.2f} Hz, significant windows {frac:.2f}, direction consistency "
-          f"{consistency:.2f}, median speed {float(good.speed_mm_per_s.median()):.0f} mm/s, "
-          f"median r2_adj {float(fit.r2_adj.median()):.2f}")  # fmt: skip
+    print(
+        f"seizure: f0 {f0:.2f} Hz, significant windows {frac:.2f}, direction consistency "
+        f"{consistency:.2f}, median speed {float(good.speed_mm_per_s.median()):.0f} mm/s, "
+        f"median r2_adj {float(fit.r2_adj.median()):.2f}"
+    )
     assert frac >= 0.5
     assert consistency >= 0.7

@@ -174,3 +174,13 @@ def test_bad_tiffs(tmp_path):
     t = tmp_path / "trunc.tif"
     t.write_bytes(good.read_bytes()[:40000])
     _fails(t, "truncated", fs=1.0, spacing_mm=1.0)
+
+
+def test_cli_reports_a_frame_gap_on_one_line_with_exit_status_3(tmp_path, run_cli):
+    d = tmp_path / "gap"
+    _frames(d, 5)
+    (d / "2.png").unlink()
+    code, out, err = run_cli("info", d, "--fs", "100", "--spacing-mm", "0.1")
+    assert code == 3 and out == ""
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and str(d / "3.png") in lines[0] and "Traceback" not in err

@@ -32,15 +32,17 @@ def _times(x, y, *, speed, direction_deg, jitter_s, rng, n_events=1, outliers=0.
     if outliers:
         bad = rng.uniform(size=t.shape) < outliers
         t = np.where(bad, t + rng.uniform(-0.02, 0.02, t.shape), t)
-    return xr.DataArray(t, dims=("event", "channel"),
-                        coords={"x": ("channel", x), "y": ("channel", y)})  # fmt: skip
+    return xr.DataArray(
+        t, dims=("event", "channel"), coords={"x": ("channel", x), "y": ("channel", y)}
+    )
 
 
 def test_robust_fit_accuracy_and_outliers():
     rng = np.random.default_rng(0)
     x, y = random_positions(64, 5.0, rng)
-    da = _times(x, y, speed=400.0, direction_deg=130.0, jitter_s=0.2e-3, rng=rng, n_events=20,
-                outliers=0.1)  # fmt: skip
+    da = _times(
+        x, y, speed=400.0, direction_deg=130.0, jitter_s=0.2e-3, rng=rng, n_events=20, outliers=0.1
+    )
     rob = fit_activation_times(da, n_boot=0)
     ols = fit_activation_times(da, n_boot=0, robust=False)
     e_rob = np.median(np.abs(rob.front_speed_mm_per_s / 400 - 1))
@@ -70,9 +72,10 @@ def test_bootstrap_interval_coverage():
     x, y = random_positions(40, 4.0, rng)
     da = _times(x, y, speed=300.0, direction_deg=-45.0, jitter_s=0.5e-3, rng=rng, n_events=40)
     fit = fit_activation_times(da, n_boot=300, seed=4)
-    cover_s = ((fit.front_speed_ci_low_mm_per_s <= 300) & (fit.front_speed_ci_high_mm_per_s >= 300))
+    cover_s = (fit.front_speed_ci_low_mm_per_s <= 300) & (fit.front_speed_ci_high_mm_per_s >= 300)
     lo = ang_err(fit.direction_ci_low_deg, -45.0) * np.sign(
-        ((fit.direction_ci_low_deg + 45.0 + 180) % 360) - 180)  # fmt: skip
+        ((fit.direction_ci_low_deg + 45.0 + 180) % 360) - 180
+    )
     hi = ((fit.direction_ci_high_deg + 45.0 + 180) % 360) - 180
     cover_d = (lo <= 0) & (hi >= 0)
     print(f"coverage speed {float(cover_s.mean()):.2f}, direction {float(cover_d.mean()):.2f}")
@@ -89,16 +92,21 @@ def test_invariances_and_nan():
     da = _times(x, y, speed=250.0, direction_deg=20.0, jitter_s=0.3e-3, rng=rng)
     base = fit_activation_times(da, n_boot=0)
     a = np.radians(70.0)
-    rot = fit_activation_times(da.assign_coords(x=("channel", np.cos(a) * x - np.sin(a) * y),
-                                                y=("channel", np.sin(a) * x + np.cos(a) * y)),
-                               n_boot=0)  # fmt: skip
+    rot = fit_activation_times(
+        da.assign_coords(
+            x=("channel", np.cos(a) * x - np.sin(a) * y),
+            y=("channel", np.sin(a) * x + np.cos(a) * y),
+        ),
+        n_boot=0,
+    )
     assert ang_err(rot.direction_deg, base.direction_deg + 70.0) < 1e-8
     mir = fit_activation_times(da.assign_coords(x=("channel", -x)), n_boot=0)
     assert ang_err(mir.direction_deg, 180.0 - base.direction_deg) < 1e-8
     rev = fit_activation_times(-da, n_boot=0)
     assert ang_err(rev.direction_deg, base.direction_deg + 180.0) < 1e-8
-    sc = fit_activation_times(da.assign_coords(x=("channel", 3 * x), y=("channel", 3 * y)),
-                              n_boot=0)  # fmt: skip
+    sc = fit_activation_times(
+        da.assign_coords(x=("channel", 3 * x), y=("channel", 3 * y)), n_boot=0
+    )
     np.testing.assert_allclose(sc.front_speed_mm_per_s, 3 * base.front_speed_mm_per_s, rtol=1e-9)
     # NaN channels are excluded
     dn = da.copy()
@@ -118,8 +126,19 @@ def test_dask_matches_numpy():
     xr.testing.assert_allclose(lazy.compute(), fit_activation_times(da, n_boot=50, seed=1))
 
 
-def _front_activity(x, y, *, speed, direction_deg, fs=1000.0, n=600, beats=(0.1, 0.3, 0.5),
-                    noise=0.05, rng=None, invert=False):  # fmt: skip
+def _front_activity(
+    x,
+    y,
+    *,
+    speed,
+    direction_deg,
+    fs=1000.0,
+    n=600,
+    beats=(0.1, 0.3, 0.5),
+    noise=0.05,
+    rng=None,
+    invert=False,
+):
     th = np.radians(direction_deg)
     delay = (np.cos(th) * x + np.sin(th) * y) / speed
     t = np.arange(n) / fs
@@ -131,13 +150,15 @@ def _front_activity(x, y, *, speed, direction_deg, fs=1000.0, n=600, beats=(0.1,
     return -v if invert else v
 
 
-@pytest.mark.parametrize("invert, method", [(False, "max_slope"), (True, "max_slope"),
-                                            (False, "threshold")])  # fmt: skip
+@pytest.mark.parametrize(
+    "invert, method", [(False, "max_slope"), (True, "max_slope"), (False, "threshold")]
+)
 def test_activation_pipeline_grid(invert, method):
     rng = np.random.default_rng(6)
     yy, xx = np.mgrid[0:16, 0:16] * 0.25
-    v = _front_activity(xx.ravel(), yy.ravel(), speed=600.0, direction_deg=-30.0, rng=rng,
-                        invert=invert)  # fmt: skip
+    v = _front_activity(
+        xx.ravel(), yy.ravel(), speed=600.0, direction_deg=-30.0, rng=rng, invert=invert
+    )
     da = grid_activity(v.reshape(-1, 16, 16), fs_hz=1000.0, dx_mm=0.25)
     da[:, 3, 4] = np.nan
     at = activation_times(da, polarity="down" if invert else "up", method=method)
@@ -192,17 +213,29 @@ def test_local_velocity_focal_and_plane():
     np.testing.assert_allclose(lv2.front_speed_mm_per_s.values[0][ok], 300.0, rtol=1e-6)
 
 
-# ----------------------------------------------------------------------------- kernels vs references
+# ------------------------------------------------------------------------ kernels vs references
 
 
 @settings(max_examples=30, deadline=None)
-@given(n=st.integers(4, 60), seed=st.integers(0, 2**31), jitter=st.floats(0.0, 5e-3),
-       outl=st.sampled_from([0.0, 0.2]), robust=st.booleans())  # fmt: skip
+@given(
+    n=st.integers(4, 60),
+    seed=st.integers(0, 2**31),
+    jitter=st.floats(0.0, 5e-3),
+    outl=st.sampled_from([0.0, 0.2]),
+    robust=st.booleans(),
+)
 def test_huber_kernel_matches_reference(n, seed, jitter, outl, robust):
     rng = np.random.default_rng(seed)
     x, y = random_positions(n, 3.0, rng)
-    da = _times(x, y, speed=rng.uniform(50, 2000), direction_deg=rng.uniform(-180, 180),
-                jitter_s=jitter, rng=rng, outliers=outl)  # fmt: skip
+    da = _times(
+        x,
+        y,
+        speed=rng.uniform(50, 2000),
+        direction_deg=rng.uniform(-180, 180),
+        jitter_s=jitter,
+        rng=rng,
+        outliers=outl,
+    )
     t = da.values[0]
     w = (rng.uniform(size=n) > 0.1).astype(float)
     c = 1.345 if robust else 1e30
@@ -210,9 +243,12 @@ def test_huber_kernel_matches_reference(n, seed, jitter, outl, robust):
     b = K.ref_huber_plane(t, x, y, w, c, 50)
     np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-12)
     idx = rng.integers(0, n, (5, n))
-    np.testing.assert_allclose(K.huber_bootstrap(t, x, y, w, idx, c, 50),
-                               K.ref_huber_bootstrap(t, x, y, w, idx, c, 50),
-                               rtol=1e-6, atol=1e-12)  # fmt: skip
+    np.testing.assert_allclose(
+        K.huber_bootstrap(t, x, y, w, idx, c, 50),
+        K.ref_huber_bootstrap(t, x, y, w, idx, c, 50),
+        rtol=1e-6,
+        atol=1e-12,
+    )
 
 
 # ----------------------------------------------------------------------------- real data
@@ -233,8 +269,16 @@ def test_heart_conduction_velocity_per_beat():
     fit = fit_activation_times(at, n_boot=200, seed=0)
     speed = fit.front_speed_mm_per_s.values
     width = (fit.front_speed_ci_high_mm_per_s - fit.front_speed_ci_low_mm_per_s).values
-    print("heart beats at", np.round(at.event.values, 3), "CV mm/s", np.round(speed),
-          "CI width", np.round(width), "direction", np.round(fit.direction_deg.values, 1))
+    print(
+        "heart beats at",
+        np.round(at.event.values, 3),
+        "CV mm/s",
+        np.round(speed),
+        "CI width",
+        np.round(width),
+        "direction",
+        np.round(fit.direction_deg.values, 1),
+    )
     assert at.sizes["event"] == 6
     np.testing.assert_allclose(np.diff(at.event.values), 0.150, atol=0.003)
     assert ((speed > 300) & (speed < 1500)).all()

@@ -267,6 +267,8 @@ def _axis_lattice(u: np.ndarray, tol: float) -> tuple[float, float, np.ndarray] 
     idx = np.rint((u - origin) / pitch)
     if np.max(np.abs(origin + idx * pitch - u)) > tol:
         return None
+    if abs(origin) < 1e-9 * abs(pitch):  # least-squares round-off of an origin at 0
+        origin = 0.0
     return _tidy(origin), _tidy(pitch), idx.astype(np.int64)
 
 

@@ -10,7 +10,8 @@ Circular-linear model (SPEC convention: the wave ``cos(w t - k.r)`` travels alon
 
 For a given ``k`` the best offset is ``phi = arg S(k)`` and the fit quality is the mean resultant
 length ``R(k) = |S(k)| / sum_j w_j`` with ``S(k) = sum_j w_j exp(i (theta_j + k . r_j))``.
-``R`` is maximised over ``k`` by Newton steps on ``g(k, phi) = sum_j w_j cos(theta_j + k.r_j - phi)``
+``R`` is maximised over ``k`` by Newton steps on
+``g(k, phi) = sum_j w_j cos(theta_j + k.r_j - phi)``
 started from a neighbour-difference estimate and, when needed, from the best point of a coarse
 Cartesian grid of wave vectors.
 
@@ -57,7 +58,11 @@ def _eval(c, s, w, x, y, kx, ky):
 @numba.njit(cache=True)
 def _solve3(a00, a01, a02, a11, a12, a22, b0, b1, b2):
     """Solve a symmetric 3x3 system by Cramer's rule; ok=False when singular."""
-    d = a00 * (a11 * a22 - a12 * a12) - a01 * (a01 * a22 - a12 * a02) + a02 * (a01 * a12 - a11 * a02)
+    d = (
+        a00 * (a11 * a22 - a12 * a12)
+        - a01 * (a01 * a22 - a12 * a02)
+        + a02 * (a01 * a12 - a11 * a02)
+    )
     scale = abs(a00 * a11 * a22) + 1e-300
     if abs(d) <= 1e-13 * scale:
         return 0.0, 0.0, 0.0, False
@@ -95,8 +100,9 @@ def _cis_small(e):
     """``cos e, sin e`` by Taylor series, exact to round-off for ``|e| <= 0.25``."""
     e2 = e * e
     co = 1.0 + e2 * (-0.5 + e2 * (1 / 24 + e2 * (-1 / 720 + e2 * (1 / 40320 - e2 / 3628800))))
-    si = e * (1.0 + e2 * (-1 / 6 + e2 * (1 / 120 + e2 * (-1 / 5040 + e2 * (1 / 362880
-                                                                   - e2 / 39916800)))))
+    si = e * (
+        1.0 + e2 * (-1 / 6 + e2 * (1 / 120 + e2 * (-1 / 5040 + e2 * (1 / 362880 - e2 / 39916800))))
+    )
     return co, si
 
 
@@ -306,8 +312,9 @@ def grid_best(c, s, w, er, ei, kgx, kgy):
 def fit_one(c, s, w, x, y, pi, pj, er, ei, kgx, kgy, mode, grid_below, max_iter, tol):
     """One circular-linear plane fit: returns ``kx, ky, phi, R``."""
     buf = np.empty((8, c.size))
-    return fit_one_into(c, s, w, x, y, pi, pj, er, ei, kgx, kgy, mode, grid_below, max_iter,
-                        tol, buf)  # fmt: skip
+    return fit_one_into(
+        c, s, w, x, y, pi, pj, er, ei, kgx, kgy, mode, grid_below, max_iter, tol, buf
+    )
 
 
 @numba.njit(cache=True)
@@ -410,14 +417,56 @@ def plane_fit_frames(
         sp = np.empty(nch)
         wp = np.empty(nch)
         for t in range(q * nt // nchunk, (q + 1) * nt // nchunk):
-            _frame(zc[t], zs[t], zw[t], x, y, pi, pj, er, ei, kgx, kgy, mode, grid_below,
-                   max_iter, tol, perms, buf, cp, sp, wp, out[t])  # fmt: skip
+            _frame(
+                zc[t],
+                zs[t],
+                zw[t],
+                x,
+                y,
+                pi,
+                pj,
+                er,
+                ei,
+                kgx,
+                kgy,
+                mode,
+                grid_below,
+                max_iter,
+                tol,
+                perms,
+                buf,
+                cp,
+                sp,
+                wp,
+                out[t],
+            )
     return out
 
 
 @numba.njit(cache=True)
-def _frame(c, s, w, x, y, pi, pj, er, ei, kgx, kgy, mode, grid_below, max_iter, tol, perms, buf,
-           cp, sp, wp, out):  # fmt: skip
+def _frame(
+    c,
+    s,
+    w,
+    x,
+    y,
+    pi,
+    pj,
+    er,
+    ei,
+    kgx,
+    kgy,
+    mode,
+    grid_below,
+    max_iter,
+    tol,
+    perms,
+    buf,
+    cp,
+    sp,
+    wp,
+    out,
+):
     """One frame of :func:`plane_fit_frames` into the row ``out``."""
     if True:
         zr = buf[0]
@@ -429,8 +478,9 @@ def _frame(c, s, w, x, y, pi, pj, er, ei, kgx, kgy, mode, grid_below, max_iter, 
         out[5] = n
         if n < 3:
             return
-        kx, ky, phi, r = fit_one_into(c, s, w, x, y, pi, pj, er, ei, kgx, kgy, mode, grid_below,
-                                      max_iter, tol, buf)  # fmt: skip
+        kx, ky, phi, r = fit_one_into(
+            c, s, w, x, y, pi, pj, er, ei, kgx, kgy, mode, grid_below, max_iter, tol, buf
+        )
         rho = rho_cc_rot(c, s, w, zr, zi) if kx == kx else np.nan
         out[0] = kx
         out[1] = ky
@@ -445,16 +495,31 @@ def _frame(c, s, w, x, y, pi, pj, er, ei, kgx, kgy, mode, grid_below, max_iter, 
                     cp[j] = c[perms[p, j]]
                     sp[j] = s[perms[p, j]]
                     wp[j] = w[perms[p, j]]
-                pkx, _pky, _pphi, _pr = fit_one_into(cp, sp, wp, x, y, pi, pj, er, ei, kgx, kgy,
-                                                     MODE_FULL, grid_below, max_iter, tol,
-                                                     buf)  # fmt: skip
+                pkx, _pky, _pphi, _pr = fit_one_into(
+                    cp,
+                    sp,
+                    wp,
+                    x,
+                    y,
+                    pi,
+                    pj,
+                    er,
+                    ei,
+                    kgx,
+                    kgy,
+                    MODE_FULL,
+                    grid_below,
+                    max_iter,
+                    tol,
+                    buf,
+                )
                 prho = rho_cc_rot(cp, sp, wp, zr, zi) if pkx == pkx else np.nan
                 if _stat(prho, n) >= st:
                     cnt += 1.0
             out[6] = cnt
 
 
-# ----------------------------------------------------------------------------- plane fit: references
+# ------------------------------------------------------------------------ plane fit: references
 
 
 def ref_eval(c, s, w, x, y, kx, ky):
@@ -565,8 +630,9 @@ def ref_plane_fit_frames(
         out[t, 5] = n
         if n < 3:
             continue
-        kx, ky, phi, r = ref_fit_one(c, s, w, x, y, pi, pj, er, ei, kgx, kgy, mode, grid_below,
-                                     max_iter, tol)  # fmt: skip
+        kx, ky, phi, r = ref_fit_one(
+            c, s, w, x, y, pi, pj, er, ei, kgx, kgy, mode, grid_below, max_iter, tol
+        )
         rho = ref_rho_cc(c, s, w, x, y, kx, ky)
         out[t, :5] = kx, ky, phi, r, rho
         if perms.shape[0] > 0:
@@ -574,8 +640,9 @@ def ref_plane_fit_frames(
             cnt = 0
             for idx in perms:
                 cp, sp, wp = c[idx], s[idx], w[idx]
-                pk = ref_fit_one(cp, sp, wp, x, y, pi, pj, er, ei, kgx, kgy, MODE_FULL,
-                                 grid_below, max_iter, tol)  # fmt: skip
+                pk = ref_fit_one(
+                    cp, sp, wp, x, y, pi, pj, er, ei, kgx, kgy, MODE_FULL, grid_below, max_iter, tol
+                )
                 cnt += _stat.py_func(ref_rho_cc(cp, sp, wp, x, y, pk[0], pk[1]), n) >= st
             out[t, 6] = cnt
     return out
@@ -673,12 +740,14 @@ def ref_local_fit(zc, zs, zw, x, y, nbr, max_iter, tol):
     return out
 
 
-# ----------------------------------------------------------------------------- time-on-position fits
+# ------------------------------------------------------------------------ time-on-position fits
 
 
 @numba.njit(cache=True)
 def huber_plane(t, x, y, w, c_huber, max_iter):
-    """Robust (Huber M-estimate, IRLS) fit of ``t = t0 + sx x + sy y``; returns ``t0, sx, sy, scale``.
+    """Robust (Huber M-estimate, IRLS) fit of ``t = t0 + sx x + sy y``.
+
+    Returns ``t0, sx, sy, scale``.
 
     The scale is the normalised MAD of the residuals (1.4826 MAD), re-estimated each iteration;
     weights ``min(1, c s / |r|)``. ``w`` are presence/bootstrap multiplicities (0 excludes).
@@ -758,8 +827,9 @@ def ref_huber_plane(t, x, y, w, c_huber, max_iter):
         h = w * u
         m = (a * h[:, None]).T @ a
         b = (a * h[:, None]).T @ t
-        p0, p1, p2, ok = _solve3.py_func(m[0, 0], m[0, 1], m[0, 2], m[1, 1], m[1, 2], m[2, 2],
-                                         b[0], b[1], b[2])  # fmt: skip
+        p0, p1, p2, ok = _solve3.py_func(
+            m[0, 0], m[0, 1], m[0, 2], m[1, 1], m[1, 2], m[2, 2], b[0], b[1], b[2]
+        )
         if not ok:
             return np.nan, np.nan, np.nan, np.nan
         new = np.array([p0, p1, p2])

@@ -20,8 +20,9 @@ import xarray as xr
 from ..errors import AnalysisError
 
 
-def mean_spectrum(activity: xr.DataArray, *, max_seconds: float = 120.0,
-                  segment_s: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+def mean_spectrum(
+    activity: xr.DataArray, *, max_seconds: float = 120.0, segment_s: float | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Channel-averaged Welch power spectrum ``(freqs_hz, power)``.
 
     At most ``max_seconds`` of the recording are read, as evenly spaced segments, so long or
@@ -50,8 +51,9 @@ def mean_spectrum(activity: xr.DataArray, *, max_seconds: float = 120.0,
     return f, p.mean(axis=1)
 
 
-def choose_band(activity: xr.DataArray, *, fmin_hz: float | None = None,
-                fmax_hz: float | None = None) -> tuple[tuple[float, float], float, str]:
+def choose_band(
+    activity: xr.DataArray, *, fmin_hz: float | None = None, fmax_hz: float | None = None
+) -> tuple[tuple[float, float], float, str]:
     """Pick the band of the dominant oscillation above the 1/f background.
 
     Returns
@@ -101,6 +103,8 @@ def choose_band(activity: xr.DataArray, *, fmin_hz: float | None = None,
     i = int(np.argmax(excess))
     f0 = float(f[sel][i])
     band = (f0 / math.sqrt(2), min(f0 * math.sqrt(2), 0.45 * fs))
-    reason = (f"spectral peak at {f0:.3g} Hz, {10 * excess[i]:.1f} dB above the 1/f background "
-              f"(slope {coef[0]:.2f}); band one octave around it")
+    reason = (
+        f"spectral peak at {f0:.3g} Hz, {10 * excess[i]:.1f} dB above the 1/f background "
+        f"(slope {coef[0]:.2f}); band one octave around it"
+    )
     return (round(band[0], 6), round(band[1], 6)), f0, reason

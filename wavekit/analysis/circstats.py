@@ -89,8 +89,10 @@ def resultant_length(angles, *, axis=-1, weights=None):
 
     Examples
     --------
-    >>> float(resultant_length(np.zeros(5))), round(float(resultant_length(np.array([0, np.pi]))), 12)
-    (1.0, 0.0)
+    >>> float(resultant_length(np.zeros(5)))
+    1.0
+    >>> round(float(resultant_length(np.array([0, np.pi]))), 12)
+    0.0
     """
     c, s, n = _masked(angles, weights, axis)
     with np.errstate(invalid="ignore", divide="ignore"):

@@ -69,7 +69,7 @@ def _derived_block(gx, gy, w, do_speed, do_direction, do_wavelength):
     for flag, v in ((do_speed, speed), (do_direction, direction), (do_wavelength, wavelength)):
         if flag:
             outs.append(v.reshape(shape))
-    return tuple(outs)
+    return outs[0] if len(outs) == 1 else tuple(outs)
 
 
 def phase_gradients(

@@ -40,7 +40,7 @@ def neighbourhoods(x_mm, y_mm, *, n_neighbours: int = 8, radius_mm: float | None
     """
     from scipy.spatial import cKDTree
 
-    pts = np.stack([np.asarray(x_mm, float), np.asarray(y_mm, float)], 1)
+    pts = np.stack([np.asarray(x_mm, float).ravel(), np.asarray(y_mm, float).ravel()], 1)
     n = pts.shape[0]
     tree = cKDTree(pts)
     if radius_mm is None:
@@ -172,12 +172,18 @@ def local_wave_vectors(
     else:
         freq = xr.full_like(c, float(frequency_hz))
     out = xr.apply_ufunc(
-        _block, c, s, w, freq,
-        input_core_dims=[["channel"]] * 4, output_core_dims=[["channel", "param"]],
-        dask="parallelized", output_dtypes=[np.float64],
+        _block,
+        c,
+        s,
+        w,
+        freq,
+        input_core_dims=[["channel"]] * 4,
+        output_core_dims=[["channel", "param"]],
+        dask="parallelized",
+        output_dtypes=[np.float64],
         dask_gufunc_kwargs={"output_sizes": {"param": len(_FIELDS)}},
         kwargs=dict(x=x, y=y, nbr=nbr, max_iter=int(max_iter), tol=1e-9),
-    )  # fmt: skip
+    )
     ds = xr.Dataset()
     for i, (name, unit) in enumerate(zip(_FIELDS, _UNITS, strict=True)):
         v = out.isel(param=i, drop=True)

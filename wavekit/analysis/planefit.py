@@ -163,9 +163,19 @@ def fit_layout(
     kgx, kgy = kgx[keep].copy(), kgy[keep].copy()
     ph = np.outer(kgx, xc) + np.outer(kgy, yc)
     return FitLayout(
-        xc, yc, x0, y0, pr[:, 0].copy(), pr[:, 1].copy(), kgx, kgy,
-        np.cos(ph), np.sin(ph), k_max, dk,
-    )  # fmt: skip
+        xc,
+        yc,
+        x0,
+        y0,
+        pr[:, 0].copy(),
+        pr[:, 1].copy(),
+        kgx,
+        kgy,
+        np.cos(ph),
+        np.sin(ph),
+        k_max,
+        dk,
+    )
 
 
 def pooled_frequency(c: xr.DataArray, s: xr.DataArray, w: xr.DataArray, fs_hz: float):
@@ -210,9 +220,23 @@ def _frames_block(c, s, w, freq, *, lay, mode, grid_below, max_iter, tol, perms)
     w2 = np.ascontiguousarray(w.reshape(-1, n), dtype=np.float64)
     f = np.broadcast_to(freq, lead).reshape(-1).astype(np.float64)
     raw = K.plane_fit_frames(
-        c2, s2, w2, lay.x, lay.y, lay.pi, lay.pj, lay.er, lay.ei, lay.kgx, lay.kgy,
-        mode, grid_below, max_iter, tol, perms,
-    )  # fmt: skip
+        c2,
+        s2,
+        w2,
+        lay.x,
+        lay.y,
+        lay.pi,
+        lay.pj,
+        lay.er,
+        lay.ei,
+        lay.kgx,
+        lay.kgy,
+        mode,
+        grid_below,
+        max_iter,
+        tol,
+        perms,
+    )
     return _finish(raw, f, lay, perms.shape[0]).reshape(*lead, len(_FIELDS))
 
 
@@ -251,9 +275,17 @@ def _windows_block(c, s, w, *, fs, lay, mode, grid_below, max_iter, tol, perms, 
     else:
         freq = np.broadcast_to(np.asarray(freq_given, float), u.shape[:-1])
     return _frames_block(
-        uc, us, uw, freq, lay=lay, mode=mode, grid_below=grid_below, max_iter=max_iter,
-        tol=tol, perms=perms,
-    )  # fmt: skip
+        uc,
+        us,
+        uw,
+        freq,
+        lay=lay,
+        mode=mode,
+        grid_below=grid_below,
+        max_iter=max_iter,
+        tol=tol,
+        perms=perms,
+    )
 
 
 # ----------------------------------------------------------------------------- public
@@ -321,7 +353,9 @@ def plane_wave_fit(
     For fixed :math:`\mathbf k` the maximum-likelihood offset (von Mises residuals) is
     :math:`\phi_0 = \arg S(\mathbf k)` and the fit maximises the mean resultant length
 
-    .. math:: R(\mathbf k) = \Big|\frac{1}{n}\sum_j e^{i(\theta_j + \mathbf{k}\cdot\mathbf{r}_j)}\Big|.
+    .. math::
+
+        R(\mathbf k) = \Big|\frac{1}{n}\sum_j e^{i(\theta_j + \mathbf{k}\cdot\mathbf{r}_j)}\Big|.
 
     Zhang et al. (2018) search a polar grid of directions and spatial frequencies; here a
     neighbour-difference estimate (and, when needed, a coarse Cartesian grid of pitch
@@ -379,8 +413,14 @@ def plane_wave_fit(
     n = c.sizes["channel"]
     perms = np.array([rng.permutation(n) for _ in range(n_permutations)], dtype=np.int64)
     perms = perms.reshape(n_permutations, n)
-    opts = dict(lay=lay, mode=_SEARCH[search], grid_below=float(grid_below),
-                max_iter=int(max_iter), tol=1e-6 * lay.dk, perms=perms)  # fmt: skip
+    opts = dict(
+        lay=lay,
+        mode=_SEARCH[search],
+        grid_below=float(grid_below),
+        max_iter=int(max_iter),
+        tol=1e-6 * lay.dk,
+        perms=perms,
+    )
     if c.chunks is not None:
         c, s, w = (a.chunk({"channel": -1}) for a in (c, s, w))
     common = dict(
@@ -395,10 +435,15 @@ def plane_wave_fit(
         else:
             freq = xr.DataArray(frequency_hz) if np.isscalar(frequency_hz) else frequency_hz
         out = xr.apply_ufunc(
-            _frames_block, c, s, w, freq,
+            _frames_block,
+            c,
+            s,
+            w,
+            freq,
             input_core_dims=[["channel"], ["channel"], ["channel"], []],
-            kwargs=opts, **common,
-        )  # fmt: skip
+            kwargs=opts,
+            **common,
+        )
     else:
         nw = int(round(float(window_s) * fs))
         if nw < 2 or nw > c.sizes["time"]:
@@ -413,12 +458,17 @@ def plane_wave_fit(
         cw, sw_, ww = win(c), win(s), win(w)
         tw = c["time"].coarsen(time=nw, boundary="trim").mean().values
         out = xr.apply_ufunc(
-            _windows_block, cw, sw_, ww,
+            _windows_block,
+            cw,
+            sw_,
+            ww,
             input_core_dims=[["wtime", "channel"]] * 3,
-            kwargs=dict(opts, fs=fs, freq_given=frequency_hz), **common,
-        )  # fmt: skip
-        out = out.drop_vars([v for v in out.coords if "window" in out[v].dims or v == "time"],
-                            errors="ignore")  # fmt: skip
+            kwargs=dict(opts, fs=fs, freq_given=frequency_hz),
+            **common,
+        )
+        out = out.drop_vars(
+            [v for v in out.coords if "window" in out[v].dims or v == "time"], errors="ignore"
+        )
         out = out.rename(window="time").assign_coords(time=("time", tw, {"units": "s"}))
     ds = xr.Dataset()
     for i, name in enumerate(_FIELDS):

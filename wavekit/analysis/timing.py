@@ -50,9 +50,12 @@ def _space_like(da: xr.DataArray, values: np.ndarray, lead_dim: str, lead_coord,
     if layout(da) == "grid":
         v = values.reshape(values.shape[0], da.sizes["y"], da.sizes["x"])
         return xr.DataArray(
-            v, dims=(lead_dim, "y", "x"),
-            coords={lead_dim: lead_coord, "y": da["y"], "x": da["x"]}, name=name, attrs=attrs,
-        )  # fmt: skip
+            v,
+            dims=(lead_dim, "y", "x"),
+            coords={lead_dim: lead_coord, "y": da["y"], "x": da["x"]},
+            name=name,
+            attrs=attrs,
+        )
     coords = {lead_dim: lead_coord, "channel": da["channel"], "x": da["x"], "y": da["y"]}
     return xr.DataArray(values, dims=(lead_dim, "channel"), coords=coords, name=name, attrs=attrs)
 
@@ -210,8 +213,13 @@ def activation_times(
         if ok.any():
             ok &= peak >= min_slope_fraction * np.median(peak[ok])
         out[e] = np.where(ok, t[0] + ti / fs, np.nan)
-    attrs = {"units": "s", "method": method, "polarity": polarity,
-             "smooth_samples": win, "long_name": "activation time"}  # fmt: skip
+    attrs = {
+        "units": "s",
+        "method": method,
+        "polarity": polarity,
+        "smooth_samples": win,
+        "long_name": "activation time",
+    }
     return _space_like(da, out, "event", t[ev_idx], "activation_time_s", attrs)
 
 
@@ -249,8 +257,9 @@ def xcorr_delays(
         ref = ref - ref.mean()
     n = xs.shape[0]
     nfft = 1 << int(np.ceil(np.log2(2 * n)))
-    cc = np.fft.irfft(np.conj(np.fft.rfft(ref, nfft))[:, None] * np.fft.rfft(xs, nfft, axis=0),
-                      nfft, axis=0)  # fmt: skip
+    cc = np.fft.irfft(
+        np.conj(np.fft.rfft(ref, nfft))[:, None] * np.fft.rfft(xs, nfft, axis=0), nfft, axis=0
+    )
     maxlag = n - 1 if max_lag_s is None else min(n - 1, int(round(max_lag_s * fs)))
     lags = np.r_[0 : maxlag + 1, -maxlag:0]
     cc = np.concatenate([cc[: maxlag + 1], cc[nfft - maxlag :]], axis=0)
@@ -473,16 +482,33 @@ def fit_activation_times(
     if da.chunks is not None:
         ev = ev.chunk({"event": da.chunksizes["event"]})
     out = xr.apply_ufunc(
-        _fit_block, da, ev, kwargs=dict(x=x - x0, y=y - y0, n_boot=int(n_boot), seed=int(seed),
-                                    ci=float(ci), c_huber=float(c_huber),
-                                    max_iter=int(max_iter), robust=bool(robust)),
-        input_core_dims=[["channel"], []], output_core_dims=[["param"]], dask="parallelized",
-        output_dtypes=[np.float64], dask_gufunc_kwargs={"output_sizes": {"param": len(_FIT_FIELDS)}},
-    )  # fmt: skip
+        _fit_block,
+        da,
+        ev,
+        kwargs=dict(
+            x=x - x0,
+            y=y - y0,
+            n_boot=int(n_boot),
+            seed=int(seed),
+            ci=float(ci),
+            c_huber=float(c_huber),
+            max_iter=int(max_iter),
+            robust=bool(robust),
+        ),
+        input_core_dims=[["channel"], []],
+        output_core_dims=[["param"]],
+        dask="parallelized",
+        output_dtypes=[np.float64],
+        dask_gufunc_kwargs={"output_sizes": {"param": len(_FIT_FIELDS)}},
+    )
     ds = xr.Dataset({name: out.isel(param=i, drop=True) for i, name in enumerate(_FIT_FIELDS)})
     ds["t0_s"] = ds["t0_s"] - ds["slowness_x_s_per_mm"] * x0 - ds["slowness_y_s_per_mm"] * y0
-    units = {"t0_s": "s", "slowness_x_s_per_mm": "s/mm", "slowness_y_s_per_mm": "s/mm",
-             "residual_scale_s": "s"}  # fmt: skip
+    units = {
+        "t0_s": "s",
+        "slowness_x_s_per_mm": "s/mm",
+        "slowness_y_s_per_mm": "s/mm",
+        "residual_scale_s": "s",
+    }
     for v in ds.data_vars:
         if v.endswith("mm_per_s"):
             ds[v].attrs["units"] = "mm/s"
@@ -492,8 +518,12 @@ def fit_activation_times(
             ds[v].attrs["units"] = units[v]
     ds["front_speed_mm_per_s"].attrs["long_name"] = "apparent front speed 1/|s| (time-on-position)"
     ds["direction_deg"].attrs["long_name"] = "direction of travel, angle of s, CCW from +x"
-    ds.attrs = {"method": "Huber IRLS fit of time on position" if robust else "OLS time on position",
-                "n_boot": int(n_boot), "seed": int(seed), "ci": float(ci)}  # fmt: skip
+    ds.attrs = {
+        "method": "Huber IRLS fit of time on position" if robust else "OLS time on position",
+        "n_boot": int(n_boot),
+        "seed": int(seed),
+        "ci": float(ci),
+    }
     return ds
 
 
@@ -582,7 +612,9 @@ def local_velocity(
             a[..., i, j] = np.sum(wgt * (cols[i] * cols[j])[None], -1)
     n = wgt.sum(-1)
     det = np.linalg.det(a)
-    good = (n >= min_neighbours) & (np.abs(det) > 1e-12 * np.abs(a[..., 1, 1] * a[..., 2, 2]) ** 1.5)
+    good = (n >= min_neighbours) & (
+        np.abs(det) > 1e-12 * np.abs(a[..., 1, 1] * a[..., 2, 2]) ** 1.5
+    )
     good &= np.isfinite(tv)
     a = np.where(good[..., None, None], a, np.eye(3))
     sol = np.linalg.solve(a, b[..., None])[..., 0]
@@ -593,10 +625,17 @@ def local_velocity(
     direction = np.where(good, angle_deg(sy, sx), np.nan)
     ds = xr.Dataset()
     ev = da["event"].values
-    for name, v, u in (("slowness_x_s_per_mm", sx, "s/mm"), ("slowness_y_s_per_mm", sy, "s/mm"),
-                       ("front_speed_mm_per_s", speed, "mm/s"), ("direction_deg", direction, "deg")):  # fmt: skip
+    for name, v, u in (
+        ("slowness_x_s_per_mm", sx, "s/mm"),
+        ("slowness_y_s_per_mm", sy, "s/mm"),
+        ("front_speed_mm_per_s", speed, "mm/s"),
+        ("direction_deg", direction, "deg"),
+    ):
         ds[name] = _space_like(da, v, "event", ev, name, {"units": u})
-    ds.attrs = {"method": "local least-squares plane of time on position",
-                "neighbourhood": f"radius {radius_mm} mm" if radius_mm else
-                f"{n_neighbours} nearest channels"}  # fmt: skip
+    ds.attrs = {
+        "method": "local least-squares plane of time on position",
+        "neighbourhood": f"radius {radius_mm} mm"
+        if radius_mm
+        else f"{n_neighbours} nearest channels",
+    }
     return ds

@@ -37,8 +37,12 @@ def _version_callback(value: bool) -> None:
 @app.callback()
 def _root(
     version: bool = __import__("typer").Option(
-        False, "--version", callback=_version_callback, is_eager=True,
-        help="Print the version and exit."),
+        False,
+        "--version",
+        callback=_version_callback,
+        is_eager=True,
+        help="Print the version and exit.",
+    ),
 ) -> None:
     """Analyse traveling waves in recorded and simulated activity.
 
@@ -71,7 +75,11 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # noqa: BLE001 - a bug in wavekit: one line unless debugging
         if os.environ.get("WAVEKIT_DEBUG"):
             raise
-        error_line(RuntimeError(f"internal error ({type(exc).__name__}: {exc}); please report "
-                                "it, rerun with WAVEKIT_DEBUG=1 for the traceback"))
+        error_line(
+            RuntimeError(
+                f"internal error ({type(exc).__name__}: {exc}); please report "
+                "it, rerun with WAVEKIT_DEBUG=1 for the traceback"
+            )
+        )
         code = EXIT_ANALYSIS
     return code

@@ -9,33 +9,78 @@ import typer
 
 READER = "Reading the input"
 
-Dataset = Annotated[str | None, typer.Option(
-    "--dataset", help="Dataset/variable holding the activity (e.g. /lfp or data).",
-    rich_help_panel=READER)]
-Dims = Annotated[str | None, typer.Option(
-    "--dims", metavar="DIMS", help="Axes of the stored array, e.g. time,y,x or channel,time.",
-    rich_help_panel=READER)]
-Fs = Annotated[float | None, typer.Option(
-    "--fs", metavar="HZ", help="Sampling rate in Hz (frames per second for images).",
-    rich_help_panel=READER)]
-SpacingMm = Annotated[str | None, typer.Option(
-    "--spacing-mm", metavar="MM[,MM]", help="Grid pitch in mm: one value, or DY,DX.",
-    rich_help_panel=READER)]
-Positions = Annotated[str | None, typer.Option(
-    "--positions", metavar="FILE_OR_DATASET",
-    help="Electrode positions (x, y in mm per channel): a CSV/text/.npy file or a dataset in "
-    "the input file.", rich_help_panel=READER)]
-BinMs = Annotated[float | None, typer.Option(
-    "--bin-ms", metavar="MS", help="Bin width for spike trains, in ms.", rich_help_panel=READER)]
-Layout = Annotated[str, typer.Option(
-    "--layout", metavar="auto|grid|irregular",
-    help="auto: use the grid view when electrodes lie on a regular grid.",
-    rich_help_panel=READER)]
-Units = Annotated[str | None, typer.Option(
-    "--units", help="Units of the samples, e.g. uV.", rich_help_panel=READER)]
-Lazy = Annotated[bool | None, typer.Option(
-    "--lazy/--no-lazy", help="Read chunk by chunk (default: only inputs over 1 GiB).",
-    rich_help_panel=READER)]
+Dataset = Annotated[
+    str | None,
+    typer.Option(
+        "--dataset",
+        help="Dataset/variable holding the activity (e.g. /lfp or data).",
+        rich_help_panel=READER,
+    ),
+]
+Dims = Annotated[
+    str | None,
+    typer.Option(
+        "--dims",
+        metavar="DIMS",
+        help="Axes of the stored array, e.g. time,y,x or channel,time.",
+        rich_help_panel=READER,
+    ),
+]
+Fs = Annotated[
+    float | None,
+    typer.Option(
+        "--fs",
+        metavar="HZ",
+        help="Sampling rate in Hz (frames per second for images).",
+        rich_help_panel=READER,
+    ),
+]
+SpacingMm = Annotated[
+    str | None,
+    typer.Option(
+        "--spacing-mm",
+        metavar="MM[,MM]",
+        help="Grid pitch in mm: one value, or DY,DX.",
+        rich_help_panel=READER,
+    ),
+]
+Positions = Annotated[
+    str | None,
+    typer.Option(
+        "--positions",
+        metavar="FILE_OR_DATASET",
+        help="Electrode positions (x, y in mm per channel): a CSV/text/.npy file or a dataset in "
+        "the input file.",
+        rich_help_panel=READER,
+    ),
+]
+BinMs = Annotated[
+    float | None,
+    typer.Option(
+        "--bin-ms", metavar="MS", help="Bin width for spike trains, in ms.", rich_help_panel=READER
+    ),
+]
+Layout = Annotated[
+    str,
+    typer.Option(
+        "--layout",
+        metavar="auto|grid|irregular",
+        help="auto: use the grid view when electrodes lie on a regular grid.",
+        rich_help_panel=READER,
+    ),
+]
+Units = Annotated[
+    str | None,
+    typer.Option("--units", help="Units of the samples, e.g. uV.", rich_help_panel=READER),
+]
+Lazy = Annotated[
+    bool | None,
+    typer.Option(
+        "--lazy/--no-lazy",
+        help="Read chunk by chunk (default: only inputs over 1 GiB).",
+        rich_help_panel=READER,
+    ),
+]
 
 
 def reader_overrides(
@@ -61,46 +106,100 @@ def reader_overrides(
         if len(sp) not in (1, 2):
             raise UsageError(f"--spacing-mm {spacing_mm!r}: give MM or DY,DX in mm")
     return {
-        "dataset": dataset, "dims": dims, "fs_hz": fs, "spacing_mm": sp, "positions": positions,
-        "bin_ms": bin_ms, "layout": layout, "units": units, "lazy": lazy,
+        "dataset": dataset,
+        "dims": dims,
+        "fs_hz": fs,
+        "spacing_mm": sp,
+        "positions": positions,
+        "bin_ms": bin_ms,
+        "layout": layout,
+        "units": units,
+        "lazy": lazy,
     }
 
 
 ANALYSIS = "Analysis"
 OUTPUT = "Output"
 
-Band = Annotated[tuple[float, float] | None, typer.Option(
-    "--band", metavar="LO HI", help="Band in Hz (default: chosen from the spectrum).",
-    rich_help_panel=ANALYSIS)]
-Phase = Annotated[str | None, typer.Option(
-    "--phase", metavar="hilbert|morlet|generalized", help="Phase estimator.",
-    rich_help_panel=ANALYSIS)]
-Stages = Annotated[str | None, typer.Option(
-    "--stages", metavar="LIST", help="Comma-separated stages to run (default: all): "
-    "gradients,planefit,patterns,events,spectra,spatial.", rich_help_panel=ANALYSIS)]
-Seed = Annotated[int | None, typer.Option(
-    "--seed", help="Seed of every random draw (surrogates, bootstrap).",
-    rich_help_panel=ANALYSIS)]
-ConfigFile = Annotated[Path | None, typer.Option(
-    "--config", help="TOML file of options (flags override it).", rich_help_panel=ANALYSIS)]
-Plots = Annotated[bool | None, typer.Option(
-    "--plots/--no-plots", help="Draw figures.", rich_help_panel=OUTPUT)]
-FigFormat = Annotated[str | None, typer.Option(
-    "--fig-format", metavar="png|svg|pdf", help="Figure file format.", rich_help_panel=OUTPUT)]
+Band = Annotated[
+    tuple[float, float] | None,
+    typer.Option(
+        "--band",
+        metavar="LO HI",
+        help="Band in Hz (default: chosen from the spectrum).",
+        rich_help_panel=ANALYSIS,
+    ),
+]
+Phase = Annotated[
+    str | None,
+    typer.Option(
+        "--phase",
+        metavar="hilbert|morlet|generalized",
+        help="Phase estimator.",
+        rich_help_panel=ANALYSIS,
+    ),
+]
+Stages = Annotated[
+    str | None,
+    typer.Option(
+        "--stages",
+        metavar="LIST",
+        help="Comma-separated stages to run (default: all): "
+        "gradients,planefit,patterns,events,spectra,spatial.",
+        rich_help_panel=ANALYSIS,
+    ),
+]
+Seed = Annotated[
+    int | None,
+    typer.Option(
+        "--seed",
+        help="Seed of every random draw (surrogates, bootstrap).",
+        rich_help_panel=ANALYSIS,
+    ),
+]
+ConfigFile = Annotated[
+    Path | None,
+    typer.Option(
+        "--config", help="TOML file of options (flags override it).", rich_help_panel=ANALYSIS
+    ),
+]
+Plots = Annotated[
+    bool | None, typer.Option("--plots/--no-plots", help="Draw figures.", rich_help_panel=OUTPUT)
+]
+FigFormat = Annotated[
+    str | None,
+    typer.Option(
+        "--fig-format", metavar="png|svg|pdf", help="Figure file format.", rich_help_panel=OUTPUT
+    ),
+]
 
 
-def analysis_config(config: Path | None, *, seed: int | None, band: tuple | None,
-                    phase: str | None, stages: str | None, plots: bool | None,
-                    fig_format: str | None, reader: dict[str, Any]) -> Any:
+def analysis_config(
+    config: Path | None,
+    *,
+    seed: int | None,
+    band: tuple | None,
+    phase: str | None,
+    stages: str | None,
+    plots: bool | None,
+    fig_format: str | None,
+    reader: dict[str, Any],
+) -> Any:
     """CLI option values -> a resolved :class:`wavekit.pipeline.config.Config`."""
     from ..pipeline.config import make_config
 
-    reader = {k: v for k, v in reader.items()
-              if v is not None and not (k == "layout" and v == "auto")}
+    reader = {
+        k: v for k, v in reader.items() if v is not None and not (k == "layout" and v == "auto")
+    }
     if "fs_hz" in reader:
         reader["fs"] = reader.pop("fs_hz")
     return make_config(
-        config, seed=seed, band_hz=band, phase=phase,
+        config,
+        seed=seed,
+        band_hz=band,
+        phase=phase,
         stages=None if stages is None else [s.strip() for s in stages.split(",") if s.strip()],
-        plots=plots, fig_format=fig_format, input=reader,
+        plots=plots,
+        fig_format=fig_format,
+        input=reader,
     )

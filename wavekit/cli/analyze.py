@@ -13,10 +13,12 @@ from ._app import app
 
 @app.command()
 def analyze(
-    file: Annotated[Path, typer.Argument(help="Recording (any format wavekit info reads).",
-                                         show_default=False)],
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="Output folder.",
-                                             rich_help_panel=o.OUTPUT)] = None,
+    file: Annotated[
+        Path, typer.Argument(help="Recording (any format wavekit info reads).", show_default=False)
+    ],
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Output folder.", rich_help_panel=o.OUTPUT)
+    ] = None,
     band: o.Band = None,
     phase: o.Phase = None,
     stages: o.Stages = None,
@@ -24,8 +26,12 @@ def analyze(
     config: o.ConfigFile = None,
     plots: o.Plots = None,
     fig_format: o.FigFormat = None,
-    json_out: Annotated[bool, typer.Option("--json", help="Print the report on standard "
-                                           "output.", rich_help_panel=o.OUTPUT)] = False,
+    json_out: Annotated[
+        bool,
+        typer.Option(
+            "--json", help="Print the report on standard output.", rich_help_panel=o.OUTPUT
+        ),
+    ] = False,
     dataset: o.Dataset = None,
     dims: o.Dims = None,
     fs: o.Fs = None,
@@ -51,8 +57,16 @@ def analyze(
     if out is None and not json_out:
         raise UsageError("give --out DIR, or --json to print the report")
     reader = o.reader_overrides(dataset, dims, fs, spacing_mm, positions, bin_ms, layout, units)
-    cfg = o.analysis_config(config, seed=seed, band=band, phase=phase, stages=stages,
-                            plots=plots, fig_format=fig_format, reader=reader)
+    cfg = o.analysis_config(
+        config,
+        seed=seed,
+        band=band,
+        phase=phase,
+        stages=stages,
+        plots=plots,
+        fig_format=fig_format,
+        reader=reader,
+    )
     report = analyze_file(file, out, config=cfg)
     if json_out:
         sys.stdout.write(json.dumps(report) + "\n")
@@ -66,5 +80,7 @@ def _one_line(file: Path, out: Path | None, report: dict) -> str:
     sp = (fs.get("speed_mm_per_s") or {}).get("median")
     direction = "-" if d is None else f"{d:.1f}"
     speed = "-" if sp is None else f"{sp:.4g}"
-    return (f"{file}: direction {direction} deg, speed {speed} mm/s, "
-            f"{len(report['events'])} events -> {out}/report.json")
+    return (
+        f"{file}: direction {direction} deg, speed {speed} mm/s, "
+        f"{len(report['events'])} events -> {out}/report.json"
+    )

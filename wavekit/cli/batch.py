@@ -15,20 +15,50 @@ BATCH = "Batch"
 
 @app.command()
 def batch(
-    inputs: Annotated[list[str], typer.Argument(
-        help="Recordings, glob patterns, folders, list files (.txt), or - for paths on "
-        "standard input.", show_default=False)],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder (one sub-folder per "
-                                      "input, plus summary.csv).", rich_help_panel=o.OUTPUT)],
-    jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="Parallel processes.",
-                                      rich_help_panel=BATCH)] = 1,
-    resume: Annotated[bool, typer.Option("--resume", help="Skip inputs whose report is "
-                                         "complete and current.", rich_help_panel=BATCH)] = False,
-    scheduler: Annotated[str | None, typer.Option(
-        "--scheduler", metavar="tcp://HOST:PORT", help="Run on a Dask distributed cluster "
-        "(inputs and --out must be visible to its workers).", rich_help_panel=BATCH)] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress on standard error.",
-                                        rich_help_panel=o.OUTPUT)] = False,
+    inputs: Annotated[
+        list[str],
+        typer.Argument(
+            help="Recordings, glob patterns, folders, list files (.txt), or - for paths on "
+            "standard input.",
+            show_default=False,
+        ),
+    ],
+    out: Annotated[
+        Path,
+        typer.Option(
+            "--out",
+            "-o",
+            help="Output folder (one sub-folder per input, plus summary.csv).",
+            rich_help_panel=o.OUTPUT,
+        ),
+    ],
+    jobs: Annotated[
+        int, typer.Option("--jobs", "-j", min=1, help="Parallel processes.", rich_help_panel=BATCH)
+    ] = 1,
+    resume: Annotated[
+        bool,
+        typer.Option(
+            "--resume",
+            help="Skip inputs whose report is complete and current.",
+            rich_help_panel=BATCH,
+        ),
+    ] = False,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            "--scheduler",
+            metavar="tcp://HOST:PORT",
+            help="Run on a Dask distributed cluster "
+            "(inputs and --out must be visible to its workers).",
+            rich_help_panel=BATCH,
+        ),
+    ] = None,
+    quiet: Annotated[
+        bool,
+        typer.Option(
+            "--quiet", "-q", help="No progress on standard error.", rich_help_panel=o.OUTPUT
+        ),
+    ] = False,
     band: o.Band = None,
     phase: o.Phase = None,
     stages: o.Stages = None,
@@ -58,8 +88,16 @@ def batch(
     from ..pipeline.report import summary_row
 
     reader = o.reader_overrides(dataset, dims, fs, spacing_mm, positions, bin_ms, layout, units)
-    cfg = o.analysis_config(config, seed=seed, band=band, phase=phase, stages=stages,
-                            plots=plots, fig_format=fig_format, reader=reader)
+    cfg = o.analysis_config(
+        config,
+        seed=seed,
+        band=band,
+        phase=phase,
+        stages=stages,
+        plots=plots,
+        fig_format=fig_format,
+        reader=reader,
+    )
     items = b.plan(b.expand_inputs(inputs), out)
     progress = not quiet and sys.stderr.isatty()
     state = {"done": 0, "failed": 0}
@@ -75,9 +113,16 @@ def batch(
             sys.stderr.write(f"\r[{state['done']}/{len(items)}] {state['failed']} failed ")
             sys.stderr.flush()
 
-    results = b.run_batch(items, target="wavekit.pipeline.analyze:analyze_file",
-                          kwargs={"config": cfg}, requested_digest=cfg.digest(), jobs=jobs,
-                          resume=resume, scheduler=scheduler, on_result=report)
+    results = b.run_batch(
+        items,
+        target="wavekit.pipeline.analyze:analyze_file",
+        kwargs={"config": cfg},
+        requested_digest=cfg.digest(),
+        jobs=jobs,
+        resume=resume,
+        scheduler=scheduler,
+        on_result=report,
+    )
     if progress:
         sys.stderr.write("\n")
     b.summary_csv(results, out, summary_row)

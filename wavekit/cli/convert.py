@@ -14,8 +14,10 @@ from ._app import app
 @app.command()
 def convert(
     file: Annotated[Path, typer.Argument(help="Input file or frame folder.", show_default=False)],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Output .h5 file (wavekit layout).",
-                                      show_default=False)],
+    out: Annotated[
+        Path,
+        typer.Option("--out", "-o", help="Output .h5 file (wavekit layout).", show_default=False),
+    ],
     compression: Annotated[int, typer.Option(min=0, max=9, help="gzip level (0: none).")] = 4,
     dataset: o.Dataset = None,
     dims: o.Dims = None,
@@ -41,7 +43,15 @@ def convert(
     ov = o.reader_overrides(dataset, dims, fs, spacing_mm, positions, bin_ms, layout, units, lazy)
     activity = load(file, **ov)
     save(activity, out, compression=compression)
-    sys.stdout.write(json.dumps({
-        "input": str(file), "output": str(out), "dims": list(activity.dims),
-        "shape": [int(s) for s in activity.shape], "fs_hz": float(activity.attrs["fs_hz"]),
-    }) + "\n")
+    sys.stdout.write(
+        json.dumps(
+            {
+                "input": str(file),
+                "output": str(out),
+                "dims": list(activity.dims),
+                "shape": [int(s) for s in activity.shape],
+                "fs_hz": float(activity.attrs["fs_hz"]),
+            }
+        )
+        + "\n"
+    )

@@ -13,10 +13,12 @@ from ._app import app
 
 @app.command()
 def info(
-    files: Annotated[list[Path], typer.Argument(help="Input files or frame folders.",
-                                                show_default=False)],
-    json_out: Annotated[bool, typer.Option("--json", help="One JSON object per input, one "
-                                           "per line.")] = False,
+    files: Annotated[
+        list[Path], typer.Argument(help="Input files or frame folders.", show_default=False)
+    ],
+    json_out: Annotated[
+        bool, typer.Option("--json", help="One JSON object per input, one per line.")
+    ] = False,
     dataset: o.Dataset = None,
     dims: o.Dims = None,
     fs: o.Fs = None,
@@ -60,22 +62,26 @@ def info(
 
 def _human(d: dict) -> str:
     lines = [f"{d['path']}"]
-    lines.append(f"  format      {d['format']}" + (f", dataset {d['dataset']}" if d["dataset"]
-                                                   else ""))
-    lines.append(f"  dims        {' x '.join(f'{n}={s}' for n, s in zip(d['dims'], d['shape']))}"
-                 f"  ({d['dtype']}{', ' + d['units'] if d['units'] else ''})")
+    lines.append(
+        f"  format      {d['format']}" + (f", dataset {d['dataset']}" if d["dataset"] else "")
+    )
+    dims = " x ".join(f"{n}={s}" for n, s in zip(d["dims"], d["shape"], strict=True))
+    lines.append(f"  dims        {dims}  ({d['dtype']}{', ' + d['units'] if d['units'] else ''})")
     lines.append(f"  sampling    {d['fs_hz']:g} Hz, duration {d['duration_s']:g} s")
     if d["layout"] == "grid":
         dy, dx = d["spacing_mm"]
-        lines.append(f"  layout      grid, pitch dy={dy:g} mm dx={dx:g} mm, "
-                     f"{d['n_channels']} sites")
+        lines.append(
+            f"  layout      grid, pitch dy={dy:g} mm dx={dx:g} mm, {d['n_channels']} sites"
+        )
     else:
         lines.append(f"  layout      irregular, {d['n_channels']} channels")
     ex = d["extent_mm"]
-    lines.append(f"  extent      x {ex['x'][0]:g}..{ex['x'][1]:g} mm, "
-                 f"y {ex['y'][0]:g}..{ex['y'][1]:g} mm")
+    lines.append(
+        f"  extent      x {ex['x'][0]:g}..{ex['x'][1]:g} mm, y {ex['y'][0]:g}..{ex['y'][1]:g} mm"
+    )
     bad = d.get("bad_channels")
     if bad is not None:
+
         def fmt(v: list) -> str:
             shown = ", ".join(str(b) for b in v[:8]) + (" ..." if len(v) > 8 else "")
             return f"{len(v)}" + (f" ({shown})" if v else "")

@@ -13,10 +13,12 @@ from ._app import app
 
 @app.command()
 def plot(
-    folder: Annotated[Path, typer.Argument(help="Results folder of wavekit analyze.",
-                                           show_default=False)],
-    fig_format: Annotated[str, typer.Option("--fig-format", metavar="png|svg|pdf",
-                                            rich_help_panel=o.OUTPUT)] = "png",
+    folder: Annotated[
+        Path, typer.Argument(help="Results folder of wavekit analyze.", show_default=False)
+    ],
+    fig_format: Annotated[
+        str, typer.Option("--fig-format", metavar="png|svg|pdf", rich_help_panel=o.OUTPUT)
+    ] = "png",
 ) -> None:
     """Redraw the figures of an analysis (for example in another format).
 

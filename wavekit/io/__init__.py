@@ -2,9 +2,9 @@
 
 :func:`load` is the one entry point. It recognises the format (by content where it can, by the
 file name otherwise), hands the file to that format's reader, and returns activity in the data
-model of :mod:`wavekit.model`. :func:`open_activity` returns the same plus what was found and why,
-which ``wavekit info`` prints. Any file that cannot be used raises :class:`~wavekit.errors.InputError`
-with one line naming the file and the problem.
+model of :mod:`wavekit.model`. :func:`open_activity` returns the same plus what was found and
+why, which ``wavekit info`` prints. Any file that cannot be used raises
+:class:`~wavekit.errors.InputError` with one line naming the file and the problem.
 
 This package knows nothing of analysis, plots or the command line.
 """
@@ -37,8 +37,16 @@ _READERS = {
     "spikes": "spikes",
 }
 _SUFFIXES = {
-    ".npy": "numpy", ".npz": "numpy", ".mat": "matlab", ".tif": "tiff", ".tiff": "tiff",
-    ".nc": "xarray", ".nc4": "xarray", ".cdf": "xarray", ".netcdf": "xarray", ".zarr": "xarray",
+    ".npy": "numpy",
+    ".npz": "numpy",
+    ".mat": "matlab",
+    ".tif": "tiff",
+    ".tiff": "tiff",
+    ".nc": "xarray",
+    ".nc4": "xarray",
+    ".cdf": "xarray",
+    ".netcdf": "xarray",
+    ".zarr": "xarray",
 }
 
 
@@ -61,11 +69,14 @@ def _open_h5(path: Path) -> Any:
     try:
         return h5py.File(path, "r")
     except OSError as exc:
-        raise InputError(path, f"cannot open as HDF5 ({exc}); the file may be truncated or "
-                         "not HDF5") from None
+        raise InputError(
+            path, f"cannot open as HDF5 ({exc}); the file may be truncated or not HDF5"
+        ) from None
 
 
 def _classify_h5(f: Any) -> str:
+    import h5py
+
     from .native import is_native
 
     if is_native(f):
@@ -75,6 +86,12 @@ def _classify_h5(f: Any) -> str:
     if "_NCProperties" in f.attrs:
         return "xarray"
     if "spikes" in f and ("epos" in f or "sCount" in f):
+        return "spikes"
+    if (
+        "spikes" in f
+        and isinstance(f["spikes"], h5py.Group)
+        and ("positions" in f or "unit_positions" in f)
+    ):
         return "spikes"
     return "hdf5"
 
@@ -117,10 +134,14 @@ def detect_format(path: str | os.PathLike) -> str:
     if suffix in _SUFFIXES:
         return _SUFFIXES[suffix]
     if suffix in (".h5", ".hdf5", ".hdf", ".nwb"):
-        raise InputError(p, "not an HDF5 file (no HDF5 signature): it may be truncated or "
-                         "mis-named")
-    raise InputError(p, "unrecognised file format: wavekit reads HDF5, NWB, MATLAB, .npy/.npz, "
-                     "Zarr/netCDF, TIFF stacks and folders of PNG frames")
+        raise InputError(
+            p, "not an HDF5 file (no HDF5 signature): it may be truncated or mis-named"
+        )
+    raise InputError(
+        p,
+        "unrecognised file format: wavekit reads HDF5, NWB, MATLAB, .npy/.npz, "
+        "Zarr/netCDF, TIFF stacks and folders of PNG frames",
+    )
 
 
 def open_activity(path: str | os.PathLike, **overrides: Any) -> Found:
@@ -208,8 +229,13 @@ def load(path: str | os.PathLike, **overrides: Any) -> xr.DataArray:
     return open_activity(path, **overrides).activity
 
 
-def save(activity: xr.DataArray, path: str | os.PathLike, *,
-         ground_truth: xr.Dataset | None = None, compression: int = 4) -> Path:
+def save(
+    activity: xr.DataArray,
+    path: str | os.PathLike,
+    *,
+    ground_truth: xr.Dataset | None = None,
+    compression: int = 4,
+) -> Path:
     """Write activity in wavekit's HDF5 layout (see :func:`wavekit.io.native.save`)."""
     from .native import save as _save
 

@@ -23,8 +23,19 @@ from ..model import detect_grid, grid_activity, irregular_activity, to_grid, to_
 LAZY_BYTES = 1 << 30
 
 #: attribute names (lower-cased) that hold a sampling rate in Hz, and ones that hold a period in s
-FS_ATTRS = ("fs_hz", "fs", "sampling_rate", "sampling_rate_hz", "samplerate", "sample_rate",
-            "srate", "rate", "frame_rate", "framerate", "fps")
+FS_ATTRS = (
+    "fs_hz",
+    "fs",
+    "sampling_rate",
+    "sampling_rate_hz",
+    "samplerate",
+    "sample_rate",
+    "srate",
+    "rate",
+    "frame_rate",
+    "framerate",
+    "fps",
+)
 DT_ATTRS = ("dt", "dt_s", "sampling_interval", "sampling_period", "frame_interval")
 #: attribute names that hold a grid pitch in mm (scalars or (dy, dx) pairs), and in micrometres
 SPACING_MM_ATTRS = ("spacing_mm", "pitch_mm", "dx_mm", "pixel_size_mm", "spacing")
@@ -38,9 +49,8 @@ KNOWN_DIMS = ("trial", "time", "y", "x", "channel")
 class Overrides:
     """What the user says about a file, overriding anything wavekit would infer.
 
-    ``dims`` name the axes of the stored array in storage order (for example ``("x", "y", "time")``
-    for a MATLAB rows x cols x time cube stored column-major and read back transposed: give the
-    order as the array appears in the file's own tool).
+    ``dims`` name the axes of the array as the file's own tool shows it (for example
+    ``("y", "x", "time")`` for a MATLAB rows x cols x time cube, whatever its storage order).
     """
 
     dataset: str | None = None
@@ -77,8 +87,11 @@ class Overrides:
         if ov.spacing_mm is not None:
             sp = np.atleast_1d(np.asarray(ov.spacing_mm, dtype=float)).ravel()
             if sp.size not in (1, 2) or not np.all(np.isfinite(sp)) or np.any(sp <= 0):
-                raise InputError(path, f"--spacing-mm {ov.spacing_mm} must be one or two (dy dx) "
-                                 "positive numbers of mm")
+                raise InputError(
+                    path,
+                    f"--spacing-mm {ov.spacing_mm} must be one or two (dy dx) "
+                    "positive numbers of mm",
+                )
             ov.spacing_mm = (float(sp[0]), float(sp[-1]))
         if ov.fs_hz is not None:
             fs = float(ov.fs_hz)
@@ -282,7 +295,8 @@ def assemble(
         raise InputError(path, f"dataset is empty (shape {shape})")
     if len(shape) < 2:
         raise InputError(
-            path, f"data is {len(shape)}-D (shape {shape}): activity needs time and space "
+            path,
+            f"data is {len(shape)}-D (shape {shape}): activity needs time and space "
             "(time x channels, or time x rows x columns)",
         )
     n_pos = None if x_mm is None else int(np.size(x_mm))
@@ -290,26 +304,36 @@ def assemble(
         dims, dims_reason = ov.dims, "given by --dims"
     elif dims is None:
         if len(shape) > 3:
-            raise InputError(path, f"{len(shape)}-D data (shape {shape}): name the axes with "
-                             "--dims, e.g. trial,time,y,x")
+            raise InputError(
+                path,
+                f"{len(shape)}-D data (shape {shape}): name the axes with "
+                "--dims, e.g. trial,time,y,x",
+            )
         dims, dims_reason = infer_dims(shape, n_positions=n_pos)
     if len(dims) != len(shape):
-        raise InputError(path, f"dims {','.join(dims)} do not fit the data's {len(shape)}-D "
-                         f"shape {shape}")
+        raise InputError(
+            path, f"dims {','.join(dims)} do not fit the data's {len(shape)}-D shape {shape}"
+        )
     space = {d for d in dims if d in ("x", "y", "channel")}
     if "time" not in dims or space not in ({"x", "y"}, {"channel"}):
-        raise InputError(path, f"dims {','.join(dims)} must contain time and either y,x or "
-                         "channel (optionally trial)")
+        raise InputError(
+            path,
+            f"dims {','.join(dims)} must contain time and either y,x or channel (optionally trial)",
+        )
     notes.append(f"dims {','.join(dims)} (shape {shape}): {dims_reason}")
     target = (("trial",) if "trial" in dims else ()) + (
-        ("time", "y", "x") if "x" in dims else ("time", "channel"))
+        ("time", "y", "x") if "x" in dims else ("time", "channel")
+    )
     data = _transpose(data, [dims.index(d) for d in target])
 
     if ov.fs_hz is not None:
         fs_hz, fs_reason = ov.fs_hz, "given by --fs"
     if fs_hz is None:
-        raise InputError(path, "no sampling rate found (looked for attributes such as fs, "
-                         "sampling_rate, rate, dt): pass --fs HZ")
+        raise InputError(
+            path,
+            "no sampling rate found (looked for attributes such as fs, "
+            "sampling_rate, rate, dt): pass --fs HZ",
+        )
     notes.append(f"sampling rate {fs_hz:g} Hz: {fs_reason}")
     if ov.units is not None:
         units = ov.units
@@ -333,22 +357,37 @@ def assemble(
             gx, gy = np.asarray(grid_x_mm, float), np.asarray(grid_y_mm, float)
             notes.append(f"grid coordinates in mm: {spacing_reason or 'from the file'}")
         else:
-            raise InputError(path, "no grid spacing found (looked for attributes such as "
-                             "spacing_mm, pitch_mm, dx_mm): pass --spacing-mm MM")
-        da = grid_activity(data, fs_hz=fs_hz, x_mm=gx, y_mm=gy, t0_s=t0_s,
-                           units=units or "", attrs=all_attrs)
+            raise InputError(
+                path,
+                "no grid spacing found (looked for attributes such as "
+                "spacing_mm, pitch_mm, dx_mm): pass --spacing-mm MM",
+            )
+        da = grid_activity(
+            data, fs_hz=fs_hz, x_mm=gx, y_mm=gy, t0_s=t0_s, units=units or "", attrs=all_attrs
+        )
     else:
         n = data.shape[-1]
         if ov.positions is not None and x_mm is None:
             x_mm, y_mm, positions_reason = read_positions(ov.positions, n, path)
         if x_mm is None:
-            raise InputError(path, f"{n} channels but no electrode positions: pass --positions "
-                             "FILE (x, y in mm per channel), or --dims with y,x for a grid")
+            raise InputError(
+                path,
+                f"{n} channels but no electrode positions: pass --positions "
+                "FILE (x, y in mm per channel), or --dims with y,x for a grid",
+            )
         if np.size(x_mm) != n:
             raise InputError(path, f"{n} channels but {np.size(x_mm)} electrode positions")
         notes.append(f"{n} channels at positions in mm: {positions_reason}")
-        da = irregular_activity(data, fs_hz=fs_hz, x_mm=x_mm, y_mm=y_mm, channel=channel,
-                                t0_s=t0_s, units=units or "", attrs=all_attrs)
+        da = irregular_activity(
+            data,
+            fs_hz=fs_hz,
+            x_mm=x_mm,
+            y_mm=y_mm,
+            channel=channel,
+            t0_s=t0_s,
+            units=units or "",
+            attrs=all_attrs,
+        )
     return choose_layout(da, ov, path, notes)
 
 
@@ -364,8 +403,9 @@ def choose_layout(da: xr.DataArray, ov: Overrides, path: object, notes: list[str
             )
             return to_grid(da, spec)
         if ov.layout == "grid":
-            raise InputError(path, "--layout grid: the electrode positions do not lie on a "
-                             "regular grid")
+            raise InputError(
+                path, "--layout grid: the electrode positions do not lie on a regular grid"
+            )
         notes.append("positions are not on a regular grid: irregular layout")
     elif "channel" not in da.dims and ov.layout == "irregular":
         notes.append("grid flattened to channels (--layout irregular)")

@@ -58,8 +58,10 @@ def describe(path: str | os.PathLike, *, check_channels: bool = True, **override
         "layout": lay,
         "n_channels": n_channels,
         "spacing_mm": list(spacing_mm(a)) if lay == "grid" else None,
-        "extent_mm": {"x": [float(np.min(x)), float(np.max(x))],
-                      "y": [float(np.min(y)), float(np.max(y))]},
+        "extent_mm": {
+            "x": [float(np.min(x)), float(np.max(x))],
+            "y": [float(np.min(y)), float(np.max(y))],
+        },
         "units": a.attrs.get("units", ""),
         "lazy": hasattr(a.data, "compute"),
         "ground_truth": any("ground truth" in n for n in found.notes),

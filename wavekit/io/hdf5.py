@@ -29,8 +29,17 @@ from ._common import (
     units_from_attrs,
 )
 
-POSITION_NAMES = ("positions", "position", "electrode_positions", "electrode_xy", "xy", "pos",
-                  "coords", "channel_positions", "epos")
+POSITION_NAMES = (
+    "positions",
+    "position",
+    "electrode_positions",
+    "electrode_xy",
+    "xy",
+    "pos",
+    "coords",
+    "channel_positions",
+    "epos",
+)
 TIME_NAMES = ("time", "times", "timestamps", "t")
 DIMS_ATTRS = ("dims", "dimensions", "dim_names", "dimension_labels", "axes")
 
@@ -62,8 +71,11 @@ def _choose(path: Path, f: Any, ov: Overrides, notes: list[str]) -> Any:
             raise InputError(path, f"--dataset {name}: no such dataset (datasets: {listing})")
         ds = f[name]
         if not _numeric(ds):
-            raise InputError(path, f"dataset {ds.name} is not numeric ({ds.dtype}): choose a "
-                             "numeric dataset with --dataset")
+            raise InputError(
+                path,
+                f"dataset {ds.name} is not numeric ({ds.dtype}): choose a "
+                "numeric dataset with --dataset",
+            )
         notes.append(f"dataset {ds.name}: given by --dataset")
         return ds
     all_ds = _datasets(f)
@@ -139,10 +151,23 @@ def read(path: Path, ov: Overrides, f: Any) -> Found:
 
     dims = _dims_attr(ds, attrs)
     if dims is not None:
-        aliases = {"t": "time", "row": "y", "rows": "y", "col": "x", "cols": "x", "column": "x",
-                   "columns": "x", "channels": "channel", "electrode": "channel",
-                   "electrodes": "channel", "trials": "trial", "frame": "time", "frames": "time",
-                   "samples": "time", "sample": "time"}
+        aliases = {
+            "t": "time",
+            "row": "y",
+            "rows": "y",
+            "col": "x",
+            "cols": "x",
+            "column": "x",
+            "columns": "x",
+            "channels": "channel",
+            "electrode": "channel",
+            "electrodes": "channel",
+            "trials": "trial",
+            "frame": "time",
+            "frames": "time",
+            "samples": "time",
+            "sample": "time",
+        }
         dims = tuple(aliases.get(d, d) for d in dims)
         if len(dims) == ds.ndim and set(dims) <= {"trial", "time", "y", "x", "channel"}:
             kw.update(dims=dims, dims_reason="the dataset's dims attribute")
@@ -156,8 +181,7 @@ def read(path: Path, ov: Overrides, f: Any) -> Found:
             t = tds[()].astype(float)
             dt = float(np.median(np.diff(t)))
             if dt > 0:
-                kw.update(fs_hz=1.0 / dt, fs_reason=f"median step of {tds.name}",
-                          t0_s=float(t[0]))
+                kw.update(fs_hz=1.0 / dt, fs_reason=f"median step of {tds.name}", t0_s=float(t[0]))
     sp = spacing_from_attrs(attrs)
     if sp is not None:
         kw.update(spacing_mm=sp[0], spacing_reason=sp[1])
@@ -176,8 +200,13 @@ def read(path: Path, ov: Overrides, f: Any) -> Found:
         n = _channel_count(ds, kw.get("dims"), pos, ov)
         if n is not None:
             x, y = positions_from_array(pos[()], n, path)
-            if str(_plain(pos.attrs.get("units", "mm"))).lower() in ("um", "µm", "micrometre",
-                                                                     "micrometer", "micron"):
+            if str(_plain(pos.attrs.get("units", "mm"))).lower() in (
+                "um",
+                "µm",
+                "micrometre",
+                "micrometer",
+                "micron",
+            ):
                 x, y, reason = x * 1e-3, y * 1e-3, reason + " (micrometres converted to mm)"
             kw.update(x_mm=x, y_mm=y, positions_reason=reason)
 

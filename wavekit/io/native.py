@@ -5,7 +5,8 @@
     /                       attrs: wavekit_format="wavekit.activity", format_version=1,
                                    wavekit_version
     /activity               the samples; chunked along time, gzip + shuffle; attrs: dims
-                            ("time,y,x" ...), name, and every DataArray attribute (fs_hz, units, ...)
+                            ("time,y,x" ...), name, and every DataArray attribute
+                            (fs_hz, units, ...)
     /coords/<name>          one dataset per coordinate; attrs: dims, and the coordinate's attrs
     /ground_truth/<var>     optional (simulations): one dataset per truth variable with attr dims;
                             the group's attrs are the truth Dataset's attrs
@@ -85,8 +86,10 @@ def _write_array(group: Any, name: str, var: xr.Variable, **kw: Any) -> Any:
     values = var.values
     if values.dtype.kind in "UO":
         ds = group.create_dataset(
-            name, data=np.asarray(values, dtype=object).astype(str).astype(object),
-            dtype=h5py.string_dtype("utf-8"), track_order=True,
+            name,
+            data=np.asarray(values, dtype=object).astype(str).astype(object),
+            dtype=h5py.string_dtype("utf-8"),
+            track_order=True,
         )
         ds.attrs["wavekit_dtype"] = _STR
     else:
@@ -107,7 +110,7 @@ def _read_array(ds: Any) -> tuple[tuple[str, ...], np.ndarray, dict]:
 
 def _time_chunks(shape: tuple[int, ...], itemsize: int, time_axis: int) -> tuple[int, ...]:
     """About 1 MiB chunks holding whole frames (space complete) and a run of time steps."""
-    frame = int(np.prod(shape[time_axis + 1:])) * itemsize
+    frame = int(np.prod(shape[time_axis + 1 :])) * itemsize
     nt = max(1, min(shape[time_axis], (1 << 20) // max(frame, 1)))
     return tuple(1 if i < time_axis else nt if i == time_axis else s for i, s in enumerate(shape))
 
@@ -150,15 +153,24 @@ def save(
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     time_axis = activity.dims.index("time")
     chunks = _time_chunks(activity.shape, activity.dtype.itemsize, time_axis)
-    comp = {"compression": "gzip", "compression_opts": compression, "shuffle": True} \
-        if compression else {}
+    comp = (
+        {"compression": "gzip", "compression_opts": compression, "shuffle": True}
+        if compression
+        else {}
+    )
     try:
         with h5py.File(tmp, "w", track_order=True) as f:
             f.attrs["wavekit_format"] = FORMAT_NAME
             f.attrs["format_version"] = FORMAT_VERSION
             f.attrs["wavekit_version"] = __version__
-            ds = f.create_dataset("activity", shape=activity.shape, dtype=activity.dtype,
-                                  chunks=chunks, track_order=True, **comp)
+            ds = f.create_dataset(
+                "activity",
+                shape=activity.shape,
+                dtype=activity.dtype,
+                chunks=chunks,
+                track_order=True,
+                **comp,
+            )
             data = activity.data
             if hasattr(data, "compute"):
                 import dask.array as dsa
@@ -185,8 +197,11 @@ def read(path: Path, ov: Overrides, h5file: Any) -> Found:
     """Read a file in wavekit's own layout (already open as ``h5file``)."""
     notes = [f"wavekit HDF5 layout version {int(h5file.attrs.get('format_version', 0))}"]
     if int(h5file.attrs.get("format_version", 0)) > FORMAT_VERSION:
-        raise InputError(path, "written by a newer wavekit (format version "
-                         f"{int(h5file.attrs['format_version'])}): upgrade wavekit")
+        raise InputError(
+            path,
+            "written by a newer wavekit (format version "
+            f"{int(h5file.attrs['format_version'])}): upgrade wavekit",
+        )
     if "activity" not in h5file:
         raise InputError(path, "wavekit file without an 'activity' dataset: the file is damaged")
     ds = h5file["activity"]
@@ -200,11 +215,12 @@ def read(path: Path, ov: Overrides, h5file: Any) -> Found:
     data = maybe_lazy(ds, ov, notes)
     da = xr.DataArray(data, dims=dims, coords=coords, name=name, attrs=attrs)
     if ov.fs_hz is not None:
-        notes.append(f"sampling rate {ov.fs_hz:g} Hz given by --fs (the file says "
-                     f"{float(attrs.get('fs_hz', float('nan'))):g} Hz)")
+        notes.append(
+            f"sampling rate {ov.fs_hz:g} Hz given by --fs (the file says "
+            f"{float(attrs.get('fs_hz', float('nan'))):g} Hz)"
+        )
         t = da["time"].values
-        da = da.assign_coords(time=("time", t[0] + np.arange(t.size) / ov.fs_hz,
-                                    da["time"].attrs))
+        da = da.assign_coords(time=("time", t[0] + np.arange(t.size) / ov.fs_hz, da["time"].attrs))
         da.attrs["fs_hz"] = ov.fs_hz
     if ov.units is not None:
         da.attrs["units"] = ov.units

@@ -64,7 +64,11 @@ def activity_info(activity: xr.DataArray) -> dict[str, Any]:
     """The report's ``input`` block, from the DataArray (path and digest added by the caller)."""
     fs = float(activity.attrs["fs_hz"])
     lay = layout(activity)
-    n_ch = activity.sizes["channel"] if lay == "irregular" else activity.sizes["y"] * activity.sizes["x"]
+    n_ch = (
+        activity.sizes["channel"]
+        if lay == "irregular"
+        else activity.sizes["y"] * activity.sizes["x"]
+    )
     return {
         "shape": [int(s) for s in activity.shape],
         "dims": list(activity.dims),
@@ -135,15 +139,18 @@ def analyze(activity: xr.DataArray, config: Config | None = None) -> Results:
             band, _, reason = choose_band(activity)
     fs = info["fs_hz"]
     if band[1] >= fs / 2:
-        raise AnalysisError(f"band {band[0]:g}-{band[1]:g} Hz reaches the Nyquist frequency "
-                            f"{fs / 2:g} Hz: choose a lower band")
+        raise AnalysisError(
+            f"band {band[0]:g}-{band[1]:g} Hz reaches the Nyquist frequency "
+            f"{fs / 2:g} Hz: choose a lower band"
+        )
     chunks = plan_chunks(activity.sizes["time"], fs, cfg.chunk_s, margin_s(band))
     parts = []
     snapshot = None
     for ch, part in iter_chunks(activity, chunks):
         with timer("phase"):
-            z = complex_signal(part, band_hz=band, method=cfg.phase,
-                               morlet_cycles=cfg.morlet_cycles)
+            z = complex_signal(
+                part, band_hz=band, method=cfg.phase, morlet_cycles=cfg.morlet_cycles
+            )
         with timer("measures"):
             fm = frame_measures(z, stages=cfg.stages).isel(time=ch.keep)
         parts.append(fm)
@@ -153,9 +160,19 @@ def analyze(activity: xr.DataArray, config: Config | None = None) -> Results:
     frames["edge"] = ("time", edge_mask(frames["time"].values, band))
     with timer("summary"):
         fstruct = flow_structure(frames, band_hz=band)
-    return Results(activity_info=info, config=cfg, band_hz=band, band_reason=reason,
-                   frames=frames, flow_structure=fstruct, events=None, event_null=None,
-                   spectrum=None, snapshot=snapshot, timings_s=timer.t)
+    return Results(
+        activity_info=info,
+        config=cfg,
+        band_hz=band,
+        band_reason=reason,
+        frames=frames,
+        flow_structure=fstruct,
+        events=None,
+        event_null=None,
+        spectrum=None,
+        snapshot=snapshot,
+        timings_s=timer.t,
+    )
 
 
 def _snapshot(z: xr.DataArray, fm: xr.Dataset) -> dict[str, Any]:
@@ -163,12 +180,22 @@ def _snapshot(z: xr.DataArray, fm: xr.Dataset) -> dict[str, Any]:
     score = fm["pgd_unit_resultant"] if "pgd_unit_resultant" in fm else fm["amplitude"]
     i = int(np.nanargmax(np.nan_to_num(score.values, nan=-1)))
     frame = z.isel(time=i)
-    return {"time_s": float(frame["time"]), "phase": np.angle(frame.values),
-            "x": frame["x"].values, "y": frame["y"].values, "layout": layout(z)}
+    return {
+        "time_s": float(frame["time"]),
+        "phase": np.angle(frame.values),
+        "x": frame["x"].values,
+        "y": frame["y"].values,
+        "layout": layout(z),
+    }
 
 
-def analyze_file(path: str | os.PathLike, out_dir: str | os.PathLike | None = None, *,
-                 config: Config | dict | None = None, **_: Any) -> dict[str, Any]:
+def analyze_file(
+    path: str | os.PathLike,
+    out_dir: str | os.PathLike | None = None,
+    *,
+    config: Config | dict | None = None,
+    **_: Any,
+) -> dict[str, Any]:
     """Analyse the recording at ``path``; write results to ``out_dir`` when given.
 
     Returns the report (the content of ``report.json``).
@@ -183,9 +210,14 @@ def analyze_file(path: str | os.PathLike, out_dir: str | os.PathLike | None = No
     t_load = time.perf_counter() - t0
     res = analyze(found.activity, cfg)
     res.timings_s = {"load": round(t_load, 4), **res.timings_s}
-    res.activity_info = {"path": str(path), "sha256": sha256_of(path), "format": found.format,
-                         "dataset": found.dataset, **res.activity_info,
-                         "notes": list(found.notes)}
+    res.activity_info = {
+        "path": str(path),
+        "sha256": sha256_of(path),
+        "format": found.format,
+        "dataset": found.dataset,
+        **res.activity_info,
+        "notes": list(found.notes),
+    }
     report = build_report(res)
     if out_dir is not None:
         from .write import write_outputs

@@ -28,12 +28,37 @@ from typing import Any
 from ..errors import EXIT_ANALYSIS, UsageError
 from .outputs import clean_stale_temporaries, write_text
 
-RECORDING_SUFFIXES = {".h5", ".hdf5", ".hdf", ".nwb", ".mat", ".npy", ".npz", ".tif", ".tiff",
-                      ".nc", ".nc4", ".cdf", ".zarr"}
+RECORDING_SUFFIXES = {
+    ".h5",
+    ".hdf5",
+    ".hdf",
+    ".nwb",
+    ".mat",
+    ".npy",
+    ".npz",
+    ".tif",
+    ".tiff",
+    ".nc",
+    ".nc4",
+    ".cdf",
+    ".zarr",
+}
 LIST_SUFFIXES = {".txt", ".lst", ".list"}
-SUMMARY_FIELDS = ["input", "status", "output", "error", "duration_s", "layout", "n_channels",
-                  "frequency_hz", "direction_deg", "speed_mm_per_s", "wavelength_mm",
-                  "motion_type", "n_events"]
+SUMMARY_FIELDS = [
+    "input",
+    "status",
+    "output",
+    "error",
+    "duration_s",
+    "layout",
+    "n_channels",
+    "frequency_hz",
+    "direction_deg",
+    "speed_mm_per_s",
+    "wavelength_mm",
+    "motion_type",
+    "n_events",
+]
 
 
 @dataclass(frozen=True)
@@ -46,11 +71,13 @@ class Item:
 
 def _is_recording_folder(p: Path) -> bool:
     """A folder that is itself one recording (PNG frames or a Zarr store)."""
-    if p.suffix.lower() == ".zarr" or any((p / m).exists() for m in (".zgroup", ".zarray",
-                                                                        "zarr.json")):
+    if p.suffix.lower() == ".zarr" or any(
+        (p / m).exists() for m in (".zgroup", ".zarray", "zarr.json")
+    ):
         return True
-    return any(p.glob("*.png")) and not any(q.suffix.lower() in RECORDING_SUFFIXES
-                                            for q in p.iterdir() if q.is_file())
+    return any(p.glob("*.png")) and not any(
+        q.suffix.lower() in RECORDING_SUFFIXES for q in p.iterdir() if q.is_file()
+    )
 
 
 def expand_inputs(tokens: Iterable[str], *, stdin: io.TextIOBase | None = None) -> list[Path]:
@@ -83,8 +110,11 @@ def expand_inputs(tokens: Iterable[str], *, stdin: io.TextIOBase | None = None) 
                 add(Path(m))
             continue
         if p.is_dir() and not _is_recording_folder(p):
-            found = sorted(q for q in p.iterdir()
-                           if q.suffix.lower() in RECORDING_SUFFIXES and not q.name.startswith("."))
+            found = sorted(
+                q
+                for q in p.iterdir()
+                if q.suffix.lower() in RECORDING_SUFFIXES and not q.name.startswith(".")
+            )
             found += sorted(q for q in p.iterdir() if q.is_dir() and _is_recording_folder(q))
             if not found:
                 raise UsageError(f"{tok}: the folder holds no recordings")
@@ -153,16 +183,28 @@ def _run_one(target: str, item: Item, kwargs: dict) -> dict:
     t0 = time.perf_counter()
     try:
         report = getattr(importlib.import_module(module), func)(item.input, item.out_dir, **kwargs)
-        return {"input": str(item.input), "status": "ok", "output": str(item.out_dir),
-                "error": None, "exit_code": 0, "wall_s": round(time.perf_counter() - t0, 3),
-                "report": report}
+        return {
+            "input": str(item.input),
+            "status": "ok",
+            "output": str(item.out_dir),
+            "error": None,
+            "exit_code": 0,
+            "wall_s": round(time.perf_counter() - t0, 3),
+            "report": report,
+        }
     except WavekitError as exc:
         err, code = " ".join(str(exc).split()), exc.exit_code
     except Exception as exc:  # noqa: BLE001 - one bad input must not stop the batch
         err, code = f"internal error ({type(exc).__name__}: {exc})", EXIT_ANALYSIS
-    return {"input": str(item.input), "status": "failed", "output": str(item.out_dir),
-            "error": err, "exit_code": code, "wall_s": round(time.perf_counter() - t0, 3),
-            "report": None}
+    return {
+        "input": str(item.input),
+        "status": "failed",
+        "output": str(item.out_dir),
+        "error": err,
+        "exit_code": code,
+        "wall_s": round(time.perf_counter() - t0, 3),
+        "report": None,
+    }
 
 
 def run_batch(
@@ -188,8 +230,15 @@ def run_batch(
         clean_stale_temporaries(it.out_dir)
         rep = completed_report(it, requested_digest) if resume else None
         if rep is not None:
-            res = {"input": str(it.input), "status": "skipped", "output": str(it.out_dir),
-                   "error": None, "exit_code": 0, "wall_s": 0.0, "report": rep}
+            res = {
+                "input": str(it.input),
+                "status": "skipped",
+                "output": str(it.out_dir),
+                "error": None,
+                "exit_code": 0,
+                "wall_s": 0.0,
+                "report": rep,
+            }
             results[it] = res
             if on_result:
                 on_result(res)
@@ -218,13 +267,15 @@ def run_batch(
     return [results[it] for it in items]
 
 
-def _run_distributed(todo: list[Item], target: str, kwargs: dict, address: str,
-                     done: Callable[[Item, dict], None]) -> None:
+def _run_distributed(
+    todo: list[Item], target: str, kwargs: dict, address: str, done: Callable[[Item, dict], None]
+) -> None:
     try:
         from distributed import Client, as_completed
     except ImportError:
-        raise UsageError('--scheduler needs the "distributed" package: '
-                         'pip install "wavekit[cluster]"') from None
+        raise UsageError(
+            '--scheduler needs the "distributed" package: pip install "wavekit[cluster]"'
+        ) from None
     try:
         client = Client(address, timeout="10s")
     except (OSError, TimeoutError) as exc:
@@ -235,8 +286,9 @@ def _run_distributed(todo: list[Item], target: str, kwargs: dict, address: str,
             done(futures[fut], fut.result())
 
 
-def summary_csv(results: list[dict], out_root: Path,
-                row: Callable[[dict | None], dict[str, Any]]) -> Path:
+def summary_csv(
+    results: list[dict], out_root: Path, row: Callable[[dict | None], dict[str, Any]]
+) -> Path:
     """Write ``summary.csv`` (one row per input, input order) atomically."""
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=SUMMARY_FIELDS, extrasaction="ignore", lineterminator="\n")

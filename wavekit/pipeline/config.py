@@ -64,8 +64,11 @@ SECTIONS = {
     "events": ("measure", "alpha", "n_surrogates", "surrogate", "min_duration_s"),
     "output": ("plots", "fig_format", "fields", "movie", "chunk_s"),
 }
-_RENAME = {("phase", "method"): "phase", ("stages", "run"): "stages",
-           ("events", "measure"): "event_measure"}
+_RENAME = {
+    ("phase", "method"): "phase",
+    ("stages", "run"): "stages",
+    ("events", "measure"): "event_measure",
+}
 
 
 @dataclass(frozen=True)
@@ -129,8 +132,7 @@ def _check(c: Config) -> None:
     if c.fig_format not in FIG_FORMATS:
         raise bad(f"fig_format {c.fig_format!r} is not one of {', '.join(FIG_FORMATS)}")
     if c.chunk_s <= 0 or c.morlet_cycles <= 0 or c.bad_channel_z <= 0 or c.smooth_sigma_mm < 0:
-        raise bad("chunk_s, morlet_cycles and bad_channel_z must be positive, "
-                  "smooth_sigma_mm >= 0")
+        raise bad("chunk_s, morlet_cycles and bad_channel_z must be positive, smooth_sigma_mm >= 0")
     if c.notch_hz is not None and c.notch_hz <= 0:
         raise bad("notch_hz must be positive")
     unknown_in = set(c.input) - set(INPUT_KEYS)
@@ -156,8 +158,10 @@ def from_toml(path: str | os.PathLike) -> dict[str, Any]:
         elif key in SECTIONS and isinstance(value, dict):
             for k, v in value.items():
                 if k not in SECTIONS[key]:
-                    raise UsageError(f"--config {path}: unknown key [{key}] {k} (allowed: "
-                                     f"{', '.join(SECTIONS[key])})")
+                    raise UsageError(
+                        f"--config {path}: unknown key [{key}] {k} (allowed: "
+                        f"{', '.join(SECTIONS[key])})"
+                    )
                 out[_RENAME.get((key, k), k)] = v
         else:
             raise UsageError(f"--config {path}: unknown key or section {key!r}")

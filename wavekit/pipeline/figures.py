@@ -39,18 +39,38 @@ def phase_snapshot(snapshot: dict[str, Any], direction_deg: float | None):
         if gx.size:
             step = max(1, int(max(gx.shape) // 12))
             xx, yy = np.meshgrid(x[1:-1], y[1:-1])
-            ax.quiver(xx[::step, ::step], yy[::step, ::step], -gx[::step, ::step],
-                      -gy[::step, ::step], color="k", pivot="mid", alpha=0.8)
+            ax.quiver(
+                xx[::step, ::step],
+                yy[::step, ::step],
+                -gx[::step, ::step],
+                -gy[::step, ::step],
+                color="k",
+                pivot="mid",
+                alpha=0.8,
+            )
     else:
-        im = ax.scatter(snapshot["x"], snapshot["y"], c=ph, cmap="twilight", vmin=-np.pi,
-                        vmax=np.pi, s=60, edgecolors="k", linewidths=0.3)
+        im = ax.scatter(
+            snapshot["x"],
+            snapshot["y"],
+            c=ph,
+            cmap="twilight",
+            vmin=-np.pi,
+            vmax=np.pi,
+            s=60,
+            edgecolors="k",
+            linewidths=0.3,
+        )
     if direction_deg is not None:
         xs, ys = np.asarray(snapshot["x"]), np.asarray(snapshot["y"])
         cx, cy = float(np.mean(xs)), float(np.mean(ys))
         length = 0.35 * float(max(np.ptp(xs), np.ptp(ys), 1e-9))
         th = np.radians(direction_deg)
-        ax.annotate("", xy=(cx + length * np.cos(th), cy + length * np.sin(th)), xytext=(cx, cy),
-                    arrowprops={"arrowstyle": "-|>", "lw": 2.5, "color": "crimson"})
+        ax.annotate(
+            "",
+            xy=(cx + length * np.cos(th), cy + length * np.sin(th)),
+            xytext=(cx, cy),
+            arrowprops={"arrowstyle": "-|>", "lw": 2.5, "color": "crimson"},
+        )
     ax.set_aspect("equal")
     ax.set_xlabel("x (mm)")
     ax.set_ylabel("y (mm)")
@@ -67,8 +87,9 @@ def direction_rose(directions_deg: np.ndarray, dominant_deg: float | None):
     d = np.radians(directions_deg[np.isfinite(directions_deg)])
     bins = np.linspace(-np.pi, np.pi, 37)
     counts, _ = np.histogram(d, bins=bins)
-    ax.bar(bins[:-1] + np.pi / 36, counts, width=2 * np.pi / 36, color="steelblue",
-           edgecolor="white")
+    ax.bar(
+        bins[:-1] + np.pi / 36, counts, width=2 * np.pi / 36, color="steelblue", edgecolor="white"
+    )
     if dominant_deg is not None and counts.size:
         ax.plot([0, np.radians(dominant_deg)], [0, counts.max()], color="crimson", lw=2.5)
     ax.set_title(f"Direction of travel of wave frames (n = {d.size}; deg CCW from +x)")
@@ -84,8 +105,12 @@ def speed_distribution(speeds: np.ndarray, summary: dict | None):
         hi = np.percentile(s, 99)
         ax.hist(s[s <= hi], bins=40, color="steelblue", edgecolor="white")
         if summary and summary.get("median") is not None:
-            ax.axvline(summary["median"], color="crimson", lw=2,
-                       label=f"median {summary['median']:.3g} mm/s")
+            ax.axvline(
+                summary["median"],
+                color="crimson",
+                lw=2,
+                label=f"median {summary['median']:.3g} mm/s",
+            )
             ax.legend(frameon=False)
     ax.set_xlabel("phase speed (mm/s)")
     ax.set_ylabel("frames")
@@ -97,8 +122,11 @@ def timeline(time_s: np.ndarray, frames: dict[str, np.ndarray], events: list[dic
     """Directionality (both PGDs, plane-fit R^2) over time, with detected events shaded."""
     plt = _plt()
     fig, ax = plt.subplots(figsize=(8.0, 3.2), constrained_layout=True)
-    labels = {"pgd_unit_resultant": "PGD (unit resultant)",
-              "pgd_rubino2006": "PGD (Rubino 2006)", "plane_r2_adj": "plane fit adj. R²"}
+    labels = {
+        "pgd_unit_resultant": "PGD (unit resultant)",
+        "pgd_rubino2006": "PGD (Rubino 2006)",
+        "plane_r2_adj": "plane fit adj. R²",
+    }
     step = max(1, time_s.size // 4000)
     for key, label in labels.items():
         if key in frames:
@@ -122,8 +150,9 @@ def save(fig: Any, path: Path) -> Path:
     return path
 
 
-def save_all(frames: Any, snapshot: dict | None, report: dict, out_dir: Path,
-             fig_format: str) -> list[str]:
+def save_all(
+    frames: Any, snapshot: dict | None, report: dict, out_dir: Path, fig_format: str
+) -> list[str]:
     """Draw every figure of an analysis into ``out_dir``; return the file names.
 
     ``frames`` is the per-frame measures Dataset, ``snapshot`` the phase frame kept by the
@@ -137,14 +166,15 @@ def save_all(frames: Any, snapshot: dict | None, report: dict, out_dir: Path,
     mask = wave_frames(frames)
     figs = {}
     if snapshot is not None:
-        figs["phase_snapshot"] = lambda: phase_snapshot(snapshot,
-                                                        fs.get("dominant_direction_deg"))
+        figs["phase_snapshot"] = lambda: phase_snapshot(snapshot, fs.get("dominant_direction_deg"))
     if f"{prefix}direction_deg" in frames:
         figs["direction_rose"] = lambda: direction_rose(
-            frames[f"{prefix}direction_deg"].values[mask], fs.get("dominant_direction_deg"))
+            frames[f"{prefix}direction_deg"].values[mask], fs.get("dominant_direction_deg")
+        )
         figs["speed_distribution"] = lambda: speed_distribution(
-            frames[f"{prefix}speed_mm_per_s"].values[mask], fs.get("speed_mm_per_s"))
-    figs["timeline"] = lambda: timeline(frames["time"].values,
-                                        {k: frames[k].values for k in frames.data_vars},
-                                        report["events"])
+            frames[f"{prefix}speed_mm_per_s"].values[mask], fs.get("speed_mm_per_s")
+        )
+    figs["timeline"] = lambda: timeline(
+        frames["time"].values, {k: frames[k].values for k in frames.data_vars}, report["events"]
+    )
     return [save(make(), out_dir / f"{name}.{fig_format}").name for name, make in figs.items()]

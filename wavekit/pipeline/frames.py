@@ -57,7 +57,9 @@ def plan_chunks(n: int, fs_hz: float, chunk_s: float, margin_s: float) -> list[C
     return out
 
 
-def iter_chunks(activity: xr.DataArray, chunks: list[Chunk]) -> Iterator[tuple[Chunk, xr.DataArray]]:
+def iter_chunks(
+    activity: xr.DataArray, chunks: list[Chunk]
+) -> Iterator[tuple[Chunk, xr.DataArray]]:
     """Yield each chunk as an in-memory DataArray (only its samples are read)."""
     for ch in chunks:
         part = activity.isel(time=ch.read)
@@ -85,8 +87,9 @@ def edge_mask(time_s: np.ndarray, band_hz: tuple[float, float]) -> np.ndarray:
     return (time_s < time_s[0] + edge) | (time_s > time_s[-1] - edge)
 
 
-def complex_signal(activity: xr.DataArray, *, band_hz: tuple[float, float], method: str,
-                   morlet_cycles: float) -> xr.DataArray:
+def complex_signal(
+    activity: xr.DataArray, *, band_hz: tuple[float, float], method: str, morlet_cycles: float
+) -> xr.DataArray:
     """The complex analytic signal whose phase the measures use."""
     from ..analysis.phase import analytic_signal, generalized_phase, morlet
 
@@ -129,6 +132,7 @@ def frame_measures(z: xr.DataArray, *, stages: tuple[str, ...]) -> xr.Dataset:
             out[f"plane_{k}"] = pf[k]
         if "frequency_hz" not in out:
             out["frequency_hz"] = pf["frequency_hz"]
-    ds = xr.Dataset({k: v.reset_coords(drop=True) if hasattr(v, "reset_coords") else v
-                     for k, v in out.items()})
+    ds = xr.Dataset(
+        {k: v.reset_coords(drop=True) if hasattr(v, "reset_coords") else v for k, v in out.items()}
+    )
     return ds.astype({k: np.float64 for k in ds.data_vars})

@@ -24,8 +24,11 @@ def redraw(out_dir: str | os.PathLike, *, fig_format: str = "png") -> list[str]:
     try:
         report = json.loads((d / "report.json").read_text())
     except (OSError, ValueError):
-        raise InputError(d, "no complete analysis here (report.json missing or unreadable): "
-                         "run wavekit analyze FILE --out DIR first") from None
+        raise InputError(
+            d,
+            "no complete analysis here (report.json missing or unreadable): "
+            "run wavekit analyze FILE --out DIR first",
+        ) from None
     if not (d / "frames.h5").exists():
         raise InputError(d, "frames.h5 is missing: rerun wavekit analyze to write it")
     frames, snapshot = read_frames(d / "frames.h5")

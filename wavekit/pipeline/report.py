@@ -41,8 +41,10 @@ def event_records(events: Any) -> list[dict[str, Any]]:
     if events is None or events.sizes.get("event", 0) == 0:
         return []
     cols = {k: events[k].values for k in events.data_vars}
-    return [json_safe({k: v[i] for k, v in cols.items()}) | {"id": int(i)}
-            for i in range(events.sizes["event"])]
+    return [
+        json_safe({k: v[i] for k, v in cols.items()}) | {"id": int(i)}
+        for i in range(events.sizes["event"])
+    ]
 
 
 def schema() -> dict[str, Any]:

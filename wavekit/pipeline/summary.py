@@ -54,16 +54,22 @@ def flow_structure(frames: xr.Dataset, *, band_hz: tuple[float, float]) -> dict[
     out: dict[str, Any] = {
         "band_hz": [float(band_hz[0]), float(band_hz[1])],
         "wave_frame_fraction": float(mask.mean()) if mask.size else 0.0,
-        "wave_frame_rule": (f"pgd_unit_resultant >= {WAVE_PGD}" if "pgd_unit_resultant" in frames
-                            else f"plane_r2_adj >= {WAVE_R2}"),
+        "wave_frame_rule": (
+            f"pgd_unit_resultant >= {WAVE_PGD}"
+            if "pgd_unit_resultant" in frames
+            else f"plane_r2_adj >= {WAVE_R2}"
+        ),
         "estimator": "plane_wave_fit" if prefix else "mean_wave_vector",
     }
     freq = np.abs(frames["frequency_hz"].values) if "frequency_hz" in frames else np.array([])
     out["frequency_hz"] = _q(freq[mask] if mask.any() else freq[inner_of(frames)])
     if f"{prefix}direction_deg" in frames:
         d = np.radians(frames[f"{prefix}direction_deg"].values)
-        weight = (np.clip(frames["plane_r2_adj"].values, 0, 1) if prefix
-                  else frames["pgd_unit_resultant"].values)
+        weight = (
+            np.clip(frames["plane_r2_adj"].values, 0, 1)
+            if prefix
+            else frames["pgd_unit_resultant"].values
+        )
         sel = mask & np.isfinite(d) & np.isfinite(weight)
         if sel.any():
             mean = float(np.degrees(circ_mean(d[sel], weights=weight[sel])))
@@ -71,11 +77,17 @@ def flow_structure(frames: xr.Dataset, *, band_hz: tuple[float, float]) -> dict[
             _, p = rayleigh_test(d[sel])
             out["dominant_direction_deg"] = mean
             out["direction_resultant_length"] = r
-            out["direction_circular_sd_deg"] = float(np.degrees(np.sqrt(-2 * np.log(max(r, 1e-12)))))
+            out["direction_circular_sd_deg"] = float(
+                np.degrees(np.sqrt(-2 * np.log(max(r, 1e-12))))
+            )
             out["direction_rayleigh_p"] = float(p)
         else:
-            out.update(dominant_direction_deg=None, direction_resultant_length=None,
-                       direction_circular_sd_deg=None, direction_rayleigh_p=None)
+            out.update(
+                dominant_direction_deg=None,
+                direction_resultant_length=None,
+                direction_circular_sd_deg=None,
+                direction_rayleigh_p=None,
+            )
         out["speed_mm_per_s"] = _q(frames[f"{prefix}speed_mm_per_s"].values[mask])
         out["wavelength_mm"] = _q(frames[f"{prefix}wavelength_mm"].values[mask])
     planarity: dict[str, Any] = {}

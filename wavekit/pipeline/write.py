@@ -13,9 +13,21 @@ import xarray as xr
 from .outputs import atomic_path, clean_stale_temporaries, write_json, write_text
 from .report import validate_report
 
-EVENT_COLUMNS = ["id", "start_s", "end_s", "duration_s", "pattern", "direction_deg",
-                 "speed_mm_per_s", "speed_ci_low_mm_per_s", "speed_ci_high_mm_per_s",
-                 "planarity", "centre_x_mm", "centre_y_mm", "p_value"]
+EVENT_COLUMNS = [
+    "id",
+    "start_s",
+    "end_s",
+    "duration_s",
+    "pattern",
+    "direction_deg",
+    "speed_mm_per_s",
+    "speed_ci_low_mm_per_s",
+    "speed_ci_high_mm_per_s",
+    "planarity",
+    "centre_x_mm",
+    "centre_y_mm",
+    "p_value",
+]
 
 
 def events_csv(events: list[dict[str, Any]]) -> str:

@@ -46,7 +46,7 @@ def simulate(
     fs_hz: float = 500.0,
     duration_s: float = 2.0,
     frequency_hz: float = 10.0,
-    speed_mm_per_s: float = 300.0,
+    speed_mm_per_s: float | None = None,
     direction_deg: float = 0.0,
     snr_db: float | None = None,
     noise: str = "white",
@@ -78,8 +78,10 @@ def simulate(
         Duration in s (2; ignored by ``sequence``, whose length is set by its episodes).
     frequency_hz : float
         Temporal frequency in Hz (10).
-    speed_mm_per_s : float
-        Phase speed ``c`` in mm/s (300, a cortical wave; wavelength ``c / f`` = 30 mm).
+    speed_mm_per_s : float, optional
+        Phase speed ``c`` in mm/s: 300 (a cortical wave; wavelength ``c / f`` = 30 mm), 100 for
+        ``sequence`` (so that every pattern spans more than a radian of phase on the default
+        array and classifiers can tell them apart).
     direction_deg : float
         Direction of travel, degrees counter-clockwise from +x (0). Saddle and standing waves
         use it as their axis unless ``axis_deg`` is given.

@@ -25,6 +25,11 @@ DEFAULTS: dict[str, Any] = {
     "noise": "white", "seed": 0,
 }  # fmt: skip
 
+#: default speed of ``sequence``: 100 mm/s, a 10 mm wavelength at 10 Hz, so that every pattern
+#: spans more than a radian of phase on the default 6 mm array (at 300 mm/s plane waves and
+#: targets are hard to tell from synchronous activity on so small an array)
+SEQUENCE_SPEED = 100.0
+
 #: parameters every kind accepts (layout details, amplitude, mask, noise details, bad channels)
 EXTRA_DEFAULTS: dict[str, Any] = {
     "amplitude": 1.0,
@@ -177,6 +182,9 @@ def build_saddle(ctx: Context, p: dict[str, Any]) -> Built:
     _centre(ctx, p)
     if p.get("axis_deg") is None:
         p["axis_deg"] = p["direction_deg"]
+    if p.get("scale_mm") is None:
+        p["scale_mm"] = _tidy(ctx.extent_mm / 2.0) if ctx.extent_mm > 0 else 1.0
+    p["scale_mm"] = _number("scale_mm", p["scale_mm"])
     if not p["scale_mm"] > 0:
         raise UsageError(f"scale_mm must be a positive length in mm, got {p['scale_mm']!r}")
     names = (
@@ -393,7 +401,7 @@ KINDS_SPEC: dict[str, Kind] = {
     ),
     "saddle": Kind(
         "saddle: outflow along axis_deg, inflow across it",
-        {**_CENTRE, "axis_deg": None, "scale_mm": 1.0, **_PHASE0},
+        {**_CENTRE, "axis_deg": None, "scale_mm": None, **_PHASE0},
         build_saddle,
     ),
     "standing": Kind(
@@ -527,7 +535,7 @@ def simulate(
     fs_hz: float = 500.0,
     duration_s: float = 2.0,
     frequency_hz: float = 10.0,
-    speed_mm_per_s: float = 300.0,
+    speed_mm_per_s: float | None = None,
     direction_deg: float = 0.0,
     snr_db: float | None = None,
     noise: str = "white",
@@ -555,7 +563,13 @@ def simulate(
         "fs_hz": _number("fs_hz", fs_hz, positive=True),
         "duration_s": _number("duration_s", duration_s, positive=True),
         "frequency_hz": _number("frequency_hz", frequency_hz, positive=True),
-        "speed_mm_per_s": _number("speed_mm_per_s", speed_mm_per_s, positive=True),
+        "speed_mm_per_s": _number(
+            "speed_mm_per_s",
+            (SEQUENCE_SPEED if kind == "sequence" else DEFAULTS["speed_mm_per_s"])
+            if speed_mm_per_s is None
+            else speed_mm_per_s,
+            positive=True,
+        ),
         "direction_deg": float(W.wrap_deg(_number("direction_deg", direction_deg))),
         "snr_db": None if snr_db is None else _number("snr_db", snr_db),
         "noise": noise,
