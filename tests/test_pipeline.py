@@ -242,3 +242,21 @@ def test_plot_redraws_from_saved_results(run_cli, tmp_path):
     assert "<svg" in (tmp_path / "r" / "timeline.svg").read_text()[:500]
     code, _, err = run_cli("plot", tmp_path / "nothing")
     assert code == 3 and "report.json" in err
+
+
+@pytest.mark.realdata
+def test_seizure_recording_has_a_consistent_travelling_wave(tmp_path):
+    from conftest import HAS_REAL, REAL
+
+    if not HAS_REAL:
+        pytest.skip("../shared/data/real is absent")
+    path = REAL / "seizure_utah_martinet2017" / "example_seizure_waves.mat"
+    report = wavekit.analyze_file(path, tmp_path / "s", config=make_config(plots=False))
+    fs = report["flow_structure"]
+    assert report["input"]["shape"] == [5000, 10, 10]
+    assert 3.0 < fs["frequency_hz"]["median"] < 6.5  # the seizure's 4-5 Hz rhythm
+    assert fs["direction_resultant_length"] > 0.8  # one dominant direction of travel
+    assert fs["planarity"]["pgd_unit_resultant_median"] > 0.6
+    assert fs["wave_frame_fraction"] > 0.5
+    assert 20 < fs["speed_mm_per_s"]["median"] < 500
+    assert fs["speed_mm_per_s"]["q75"] / fs["speed_mm_per_s"]["q25"] < 1.5  # a tight spread

@@ -239,9 +239,11 @@ def test_saddle_grid_matches_truth(axis):
     kv = -kx * np.sin(a) + ky * np.cos(a)
     assert (np.sign(ku[:, np.abs(u) > 0.3]) == np.sign(u[np.abs(u) > 0.3])).all()
     assert (np.sign(kv[:, np.abs(v) > 0.3]) == -np.sign(v[np.abs(v) > 0.3])).all()
-    # the stored speed is the local speed at distance scale_mm (1 mm) from the centre
+    # the stored speed is the local speed at distance scale_mm (default: half the extent)
+    scale = json.loads(truth.attrs["parameters"])["scale_mm"]
+    assert scale == pytest.approx(3.0)
     rho = np.hypot(u, v)
-    ring = np.abs(rho - 1.0) < 0.1
+    ring = np.abs(rho - scale) < 0.1
     speed = 2 * np.pi * 10 / np.hypot(kx, ky)
     assert np.median(speed[:, ring]) == pytest.approx(truth.speed_mm_per_s.values[0], rel=0.1)
 

@@ -44,7 +44,8 @@ def mean_spectrum(
         part = activity
     part = part.transpose("time", ...)
     x = np.asarray(part.values, dtype=np.float64).reshape(part.sizes["time"], -1)
-    good = np.isfinite(x).all(axis=0) & (np.nanstd(x, axis=0) > 0)
+    finite = np.isfinite(x).all(axis=0)
+    good = finite & (np.std(np.where(finite, x, 0.0), axis=0) > 0)
     if not good.any():
         raise AnalysisError("no channel without NaN and with variance: cannot estimate a spectrum")
     f, p = welch(x[:, good], fs=fs, nperseg=nper, axis=0, detrend="linear")

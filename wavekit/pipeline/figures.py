@@ -133,10 +133,21 @@ def timeline(time_s: np.ndarray, frames: dict[str, np.ndarray], events: list[dic
             ax.plot(time_s[::step], frames[key][::step], lw=0.8, label=label)
     for ev in events:
         ax.axvspan(ev["start_s"], ev["end_s"], color="orange", alpha=0.25, lw=0)
+    edge = frames.get("edge")
+    if edge is not None and np.any(edge):
+        e = np.asarray(edge, bool)
+        for lo, hi in (
+            (time_s[0], time_s[e & (time_s < time_s.mean())].max(initial=time_s[0])),
+            (time_s[e & (time_s > time_s.mean())].min(initial=time_s[-1]), time_s[-1]),
+        ):
+            if hi > lo:
+                ax.axvspan(lo, hi, color="0.85", lw=0, zorder=0)
     ax.set_ylim(-0.05, 1.05)
     ax.set_xlabel("time (s)")
     ax.set_ylabel("directionality (0-1)")
-    ax.set_title("Wave directionality over time (shaded: detected events)")
+    ax.set_title(
+        "Wave directionality over time (orange: events; grey: record edges, not summarised)"
+    )
     ax.legend(frameon=False, fontsize=8, loc="upper right", ncols=3)
     return fig
 

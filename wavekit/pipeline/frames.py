@@ -8,9 +8,9 @@ equal those of the whole recording processed at once to within 1e-3 deg in direc
 in relative speed outside the edge frames (about 1e-5 deg in the middle of the record; tested in
 ``tests/test_pipeline.py``).
 
-Frames within ``EDGE_PERIODS / f_low`` seconds of either end of the recording are marked
-``edge`` (the filter's transients dominate there, whatever the chunking) and left out of
-summaries and events.
+Frames within ``EDGE_PERIODS / f_low`` seconds (at most a tenth of the record) of either end
+of the recording are marked ``edge`` (the filter's transients dominate there, whatever the
+chunking) and left out of summaries and events.
 
 Per frame (time step) the measures are:
 
@@ -70,6 +70,7 @@ def iter_chunks(
 
 MARGIN_PERIODS = 10.0
 EDGE_PERIODS = 3.0
+EDGE_MAX_FRACTION = 0.1
 
 
 def _low(band_hz: tuple[float, float]) -> float:
@@ -82,8 +83,9 @@ def margin_s(band_hz: tuple[float, float]) -> float:
 
 
 def edge_mask(time_s: np.ndarray, band_hz: tuple[float, float]) -> np.ndarray:
-    """True for frames within three periods of the band's low edge of the record's ends."""
-    edge = EDGE_PERIODS / _low(band_hz)
+    """True for frames near the record's ends: within three periods of the band's low edge,
+    but never more than a tenth of the record on each side (short recordings keep 80 %)."""
+    edge = min(EDGE_PERIODS / _low(band_hz), EDGE_MAX_FRACTION * (time_s[-1] - time_s[0]))
     return (time_s < time_s[0] + edge) | (time_s > time_s[-1] - edge)
 
 

@@ -5,8 +5,9 @@ drawn from :data:`SEQUENCE_PATTERNS` with random geometry: a plane wave in a uni
 direction; a source, sink, clockwise or counter-clockwise spiral, or saddle with its centre uniform
 in the central half of the array (a square of side half the array's extent around its centroid),
 and a saddle axis uniform in (-90, 90]; synchronous oscillation with a random phase. All episodes
-share the frequency and speed; noise (``snr_db``) is added over the whole recording. Episodes switch
-abruptly (the phase jumps at the boundary). The truth labels every frame (``pattern``, centre,
+share the frequency and speed (default 100 mm/s, a 10 mm wavelength at 10 Hz, so that every
+pattern spans more than a radian of phase on the default 6 mm grid); noise (``snr_db``) is
+added over the whole recording. Episodes switch abruptly (the phase jumps at the boundary). The truth labels every frame (``pattern``, centre,
 direction, speed) and numbers the episodes (variable ``episode``); the drawn parameters of each
 episode are in ``parameters["episodes"]``.
 """
