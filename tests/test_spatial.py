@@ -193,9 +193,9 @@ def test_source_and_sink_found_within_one_cell_with_signed_rho(outward):
     res = phase_distance_correlation(frames, source=loc, n_permutations=49, seed=1)
     rho = res.rho.values
     if outward:  # phase decreases with distance from a source
-        assert (rho < -0.8).all(), rho
+        assert (rho < -0.7).all(), rho  # about -0.82 at 5 dB, -1 without noise
     else:
-        assert (rho > 0.8).all(), rho
+        assert (rho > 0.7).all(), rho
     assert (res.p_value.values <= 0.02).all()  # = 1/50: no shuffle reaches |rho|
     assert bool(res.outward.all()) is outward
     k = 2 * np.pi / 3.0
@@ -298,4 +298,4 @@ def test_lag_map_nan_channel_and_dask():
     m1 = lag_map(a, max_lag_s=0.1)
     m2 = lag_map(a.chunk({"x": 4}), max_lag_s=0.1)
     assert np.isnan(float(m1.lag_s[1, 1]))
-    np.testing.assert_allclose(m1.lag_s.values, m2.lag_s.values, equal_nan=True)
+    np.testing.assert_allclose(m1.lag_s.values, m2.lag_s.values, atol=1e-12, equal_nan=True)

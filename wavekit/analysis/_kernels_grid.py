@@ -65,88 +65,167 @@ def _atan2(y, x):
 
 
 @numba.njit(cache=True, inline="always", error_model="numpy")
-def _finite(z):
-    return math.isfinite(z.real) and math.isfinite(z.imag)
+def _ok(a, b):
+    return math.isfinite(a) and math.isfinite(b)
 
 
 @numba.njit(cache=True, inline="always", error_model="numpy")
-def _dphase(zl, zc, zr, okl, okc, okr, ul, uc, ur):
-    """Phase derivative at the centre sample by the neighbour rule of the module docstring."""
-    if not okc:
-        return math.nan
+def _pangle(ar, ai, br, bi):
+    """``angle(a * conj(b))`` from real and imaginary parts."""
+    return _atan2(ai * br - ar * bi, ar * br + ai * bi)
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _rule(lr, li, cr, ci, rr, ri, okl, okr, ul, uc, ur):
+    """The neighbour rule of the module docstring for a finite centre sample."""
     if okl and okr:
-        a, b = zr, zl
-        du = ur - ul
-    elif okr:
-        a, b = zr, zc
-        du = ur - uc
-    elif okl:
-        a, b = zc, zl
-        du = uc - ul
-    else:
-        return math.nan
-    # angle(a * conj(b))
-    re = a.real * b.real + a.imag * b.imag
-    im = a.imag * b.real - a.real * b.imag
-    return _atan2(im, re) / du
+        return _pangle(rr, ri, lr, li) / (ur - ul)
+    if okr:
+        return _pangle(rr, ri, cr, ci) / (ur - uc)
+    if okl:
+        return _pangle(cr, ci, lr, li) / (uc - ul)
+    return math.nan
+
+
+# The frame kernels work on the float view ``zf`` of a complex array ``z`` (shape (n, ny, 2 nx):
+# real part of z[t, i, j] at zf[t, i, 2j], imaginary part at zf[t, i, 2j + 1]). Each runs a
+# branch-free loop over interior samples (central products; vectorised by LLVM), then a fix-up
+# loop that applies the full neighbour rule at the edges and wherever the fast value is NaN or
+# the centre is not finite.
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _frame_x(zf, t, x, inv2, out, scale):
+    ny = zf.shape[1]
+    nx = zf.shape[2] // 2
+    for i in range(ny):
+        for j in range(1, nx - 1):
+            out[t, i, j] = (
+                _pangle(zf[t, i, 2 * j + 2], zf[t, i, 2 * j + 3], zf[t, i, 2 * j - 2],
+                        zf[t, i, 2 * j - 1]) * inv2[j]
+            )  # fmt: skip
+        for j in range(nx):
+            cr = zf[t, i, 2 * j]
+            ci = zf[t, i, 2 * j + 1]
+            okc = _ok(cr, ci)
+            if 0 < j < nx - 1 and okc and out[t, i, j] == out[t, i, j]:
+                continue
+            if not okc:
+                out[t, i, j] = math.nan
+                continue
+            lr, li, okl, ul = cr, ci, False, x[j]
+            rr, ri, okr, ur = cr, ci, False, x[j]
+            if j > 0:
+                lr, li, ul = zf[t, i, 2 * j - 2], zf[t, i, 2 * j - 1], x[j - 1]
+                okl = _ok(lr, li)
+            if j < nx - 1:
+                rr, ri, ur = zf[t, i, 2 * j + 2], zf[t, i, 2 * j + 3], x[j + 1]
+                okr = _ok(rr, ri)
+            out[t, i, j] = scale * _rule(lr, li, cr, ci, rr, ri, okl, okr, ul, x[j], ur)
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _frame_y(zf, t, y, inv2, out, scale):
+    ny = zf.shape[1]
+    nx = zf.shape[2] // 2
+    for i in range(1, ny - 1):
+        c = inv2[i]
+        for j in range(nx):
+            out[t, i, j] = (
+                _pangle(zf[t, i + 1, 2 * j], zf[t, i + 1, 2 * j + 1], zf[t, i - 1, 2 * j],
+                        zf[t, i - 1, 2 * j + 1]) * c
+            )  # fmt: skip
+    for i in range(ny):
+        for j in range(nx):
+            cr = zf[t, i, 2 * j]
+            ci = zf[t, i, 2 * j + 1]
+            okc = _ok(cr, ci)
+            if 0 < i < ny - 1 and okc and out[t, i, j] == out[t, i, j]:
+                continue
+            if not okc:
+                out[t, i, j] = math.nan
+                continue
+            lr, li, okl, ul = cr, ci, False, y[i]
+            rr, ri, okr, ur = cr, ci, False, y[i]
+            if i > 0:
+                lr, li, ul = zf[t, i - 1, 2 * j], zf[t, i - 1, 2 * j + 1], y[i - 1]
+                okl = _ok(lr, li)
+            if i < ny - 1:
+                rr, ri, ur = zf[t, i + 1, 2 * j], zf[t, i + 1, 2 * j + 1], y[i + 1]
+                okr = _ok(rr, ri)
+            out[t, i, j] = scale * _rule(lr, li, cr, ci, rr, ri, okl, okr, ul, y[i], ur)
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _frame_t(zf, t, dt, out, scale):
+    nt = zf.shape[0]
+    ny = zf.shape[1]
+    nx = zf.shape[2] // 2
+    if 0 < t < nt - 1:
+        c = scale / (2 * dt)
+        for i in range(ny):
+            for j in range(nx):
+                out[t, i, j] = (
+                    _pangle(zf[t + 1, i, 2 * j], zf[t + 1, i, 2 * j + 1], zf[t - 1, i, 2 * j],
+                            zf[t - 1, i, 2 * j + 1]) * c
+                )  # fmt: skip
+    for i in range(ny):
+        for j in range(nx):
+            cr = zf[t, i, 2 * j]
+            ci = zf[t, i, 2 * j + 1]
+            okc = _ok(cr, ci)
+            if 0 < t < nt - 1 and okc and out[t, i, j] == out[t, i, j]:
+                continue
+            if not okc:
+                out[t, i, j] = math.nan
+                continue
+            lr, li, okl = cr, ci, False
+            rr, ri, okr = cr, ci, False
+            if t > 0:
+                lr, li = zf[t - 1, i, 2 * j], zf[t - 1, i, 2 * j + 1]
+                okl = _ok(lr, li)
+            if t < nt - 1:
+                rr, ri = zf[t + 1, i, 2 * j], zf[t + 1, i, 2 * j + 1]
+                okr = _ok(rr, ri)
+            out[t, i, j] = scale * _rule(lr, li, cr, ci, rr, ri, okl, okr, -dt, 0.0, dt)
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _inv2(u, scale):
+    n = u.shape[0]
+    out = np.zeros(n)
+    for j in range(1, n - 1):
+        out[j] = scale / (u[j + 1] - u[j - 1])
+    return out
 
 
 # ----------------------------------------------------------------------------- spatial gradient
 
 
 @numba.njit(cache=True, parallel=True, error_model="numpy")
-def spatial_gradient_nb(z, x, y, gx, gy):
-    """Phase gradient of ``z`` (n, ny, nx) along x (columns) and y (rows) into ``gx``, ``gy``.
+def spatial_gradient_nb(zf, x, y, gx, gy, scale):
+    """``scale`` times the phase gradient of the complex field viewed as floats ``zf``
+    (n, ny, 2 nx), along x (columns, coordinates ``x``) into ``gx`` and along y (rows,
+    coordinates ``y``) into ``gy``, both (n, ny, nx). Coordinates may be non-uniform or
+    descending. Units: rad per unit of the coordinates (times ``scale``)."""
+    ix = _inv2(x, scale)
+    iy = _inv2(y, scale)
+    for k in numba.prange(zf.shape[0]):
+        _frame_x(zf, k, x, ix, gx, scale)
+        _frame_y(zf, k, y, iy, gy, scale)
 
-    ``x`` (nx,) and ``y`` (ny,) are the coordinates (any monotonic spacing). Units: rad per unit of
-    the coordinates.
-    """
-    n, ny, nx = z.shape
-    for k in numba.prange(n):
-        for i in range(ny):
-            for j in range(nx):
-                zc = z[k, i, j]
-                okc = _finite(zc)
-                if not okc:
-                    gx[k, i, j] = math.nan
-                    gy[k, i, j] = math.nan
-                    continue
-                # along x
-                if j > 0:
-                    zl = z[k, i, j - 1]
-                    okl = _finite(zl)
-                    xl = x[j - 1]
-                else:
-                    zl = zc
-                    okl = False
-                    xl = x[j]
-                if j < nx - 1:
-                    zr = z[k, i, j + 1]
-                    okr = _finite(zr)
-                    xr = x[j + 1]
-                else:
-                    zr = zc
-                    okr = False
-                    xr = x[j]
-                gx[k, i, j] = _dphase(zl, zc, zr, okl, okc, okr, xl, x[j], xr)
-                # along y
-                if i > 0:
-                    zl = z[k, i - 1, j]
-                    okl = _finite(zl)
-                    yl = y[i - 1]
-                else:
-                    zl = zc
-                    okl = False
-                    yl = y[i]
-                if i < ny - 1:
-                    zr = z[k, i + 1, j]
-                    okr = _finite(zr)
-                    yr = y[i + 1]
-                else:
-                    zr = zc
-                    okr = False
-                    yr = y[i]
-                gy[k, i, j] = _dphase(zl, zc, zr, okl, okc, okr, yl, y[i], yr)
+
+def spatial_gradient(z: np.ndarray, x, y, *, scale: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+    """Allocate and run :func:`spatial_gradient_nb` on complex ``z`` (..., ny, nx)."""
+    z3 = np.ascontiguousarray(z.reshape((-1,) + z.shape[-2:]))
+    rdt = np.float32 if z3.dtype == np.complex64 else np.float64
+    zf = z3.view(rdt)
+    gx = np.empty(z3.shape, dtype=rdt)
+    gy = np.empty(z3.shape, dtype=rdt)
+    x = np.asarray(x, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    spatial_gradient_nb(zf, x, y, gx, gy, float(scale))
+    return gx.reshape(z.shape), gy.reshape(z.shape)
 
 
 def _diff_ref(z: np.ndarray, u: np.ndarray, axis: int, return_step: bool = False):
@@ -193,26 +272,20 @@ def spatial_gradient_ref(
 
 
 @numba.njit(cache=True, parallel=True, error_model="numpy")
-def time_derivative_nb(z, dt, out):
-    """Phase derivative of ``z`` (T, m) along axis 0 (uniform step ``dt``) into ``out`` (rad/unit)."""
-    nt, m = z.shape
-    for t in numba.prange(nt):
-        for j in range(m):
-            zc = z[t, j]
-            okc = _finite(zc)
-            if t > 0:
-                zl = z[t - 1, j]
-                okl = _finite(zl)
-            else:
-                zl = zc
-                okl = False
-            if t < nt - 1:
-                zr = z[t + 1, j]
-                okr = _finite(zr)
-            else:
-                zr = zc
-                okr = False
-            out[t, j] = _dphase(zl, zc, zr, okl, okc, okr, (t - 1) * dt, t * dt, (t + 1) * dt)
+def time_derivative_nb(zf, dt, out, scale):
+    """``scale`` times the phase derivative along axis 0 (uniform step ``dt``) of the complex
+    array viewed as floats ``zf`` (T, 1, 2 m), into ``out`` (T, 1, m)."""
+    for t in numba.prange(zf.shape[0]):
+        _frame_t(zf, t, dt, out, scale)
+
+
+def time_derivative(z: np.ndarray, dt: float, *, scale: float = 1.0) -> np.ndarray:
+    """Allocate and run :func:`time_derivative_nb` on complex ``z`` (T, ...)."""
+    z3 = np.ascontiguousarray(z.reshape(z.shape[0], 1, -1))
+    rdt = np.float32 if z3.dtype == np.complex64 else np.float64
+    out = np.empty(z3.shape, dtype=rdt)
+    time_derivative_nb(z3.view(rdt), float(dt), out, float(scale))
+    return out.reshape(z.shape)
 
 
 def time_derivative_ref(z: np.ndarray, dt: float) -> np.ndarray:
@@ -278,47 +351,100 @@ def pgd_ref(gx: np.ndarray, gy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 # ----------------------------------------------------------------------------- derived fields
 
 
-@numba.njit(cache=True, parallel=True, error_model="numpy")
-def derived_nb(gx, gy, w, speed, direction, wavelength, do_speed, do_direction, do_wavelength):
-    """Speed ``|w|/|g|``, direction of travel (deg) and wavelength ``2 pi/|g|`` from the phase
-    gradient ``g`` (rad/mm) and the angular frequency ``w`` (rad/s); flat arrays (n,).
+@numba.njit(cache=True, inline="always", error_model="numpy")
+def _derived_point(kx, ky, f):
+    kk = math.sqrt(kx * kx + ky * ky)
+    speed = abs(2 * math.pi * f) / kk
+    wavelength = 2 * math.pi / kk
+    if f < 0:
+        d = _atan2(-ky, -kx)
+    else:
+        d = _atan2(ky, kx)
+    if f != f or kk == 0:
+        d = math.nan  # no frequency or no gradient: no direction
+    return speed, d * (180.0 / math.pi), wavelength
 
-    The direction is the angle of ``-sign(w) g`` (the wave vector ``k = -g`` for ``w > 0``), in
-    (-180, 180], NaN where ``w`` is NaN or ``g = 0``. Outputs whose ``do_*`` flag is False are
-    left untouched.
+
+@numba.njit(cache=True, parallel=True, error_model="numpy")
+def derived_nb(kx, ky, f, speed, direction, wavelength, do_speed, do_direction, do_wavelength):
+    """Speed ``2 pi |f| / |k|`` (mm/s), direction of travel (deg) and wavelength ``2 pi / |k|``
+    from the wave vector ``k`` (rad/mm) and the frequency ``f`` (Hz); flat arrays (n,).
+
+    The direction is the angle of ``sign(f) k`` in (-180, 180], NaN where ``f`` is NaN or
+    ``k = 0``. Outputs whose ``do_*`` flag is False are left untouched.
     """
-    n = gx.shape[0]
-    for i in numba.prange(n):
-        a = gx[i]
-        b = gy[i]
-        f = w[i]
-        kk = math.sqrt(a * a + b * b)
+    for i in numba.prange(kx.shape[0]):
+        sp, d, wl = _derived_point(kx[i], ky[i], f[i])
         if do_speed:
-            speed[i] = abs(f) / kk
-        if do_wavelength:
-            wavelength[i] = 2 * math.pi / kk
+            speed[i] = sp
         if do_direction:
-            if f < 0:
-                d = _atan2(b, a)
-            else:
-                d = _atan2(-b, -a)
-            if f != f or kk == 0:
-                d = math.nan  # no frequency or no gradient: no direction
-            direction[i] = d * (180.0 / math.pi)
+            direction[i] = d
+        if do_wavelength:
+            wavelength[i] = wl
+
+
+# ----------------------------------------------------------------------------- fused grid fields
+
+
+@numba.njit(cache=True, parallel=True, error_model="numpy")
+def grid_fields_nb(
+    zf, x, y, dt, kx, ky, freq, speed, direction, wavelength, do_speed, do_direction,
+    do_wavelength
+):  # fmt: skip
+    """All local fields of a (T, ny, nx) complex field (float view ``zf``, (T, ny, 2 nx)) in one
+    pass, frame by frame: wave vector ``k = -grad phi`` (``kx``, ``ky``), frequency (Hz,
+    ``freq``) and, as flagged, speed, direction and wavelength (as :func:`derived_nb`).
+    Equals :func:`spatial_gradient_nb` (scale -1), :func:`time_derivative_nb` (scale 1/2pi)
+    and :func:`derived_nb` applied in turn."""
+    ix = _inv2(x, -1.0)
+    iy = _inv2(y, -1.0)
+    inv_2pi = 1.0 / (2 * math.pi)
+    ny = zf.shape[1]
+    nx = zf.shape[2] // 2
+    for t in numba.prange(zf.shape[0]):
+        _frame_x(zf, t, x, ix, kx, -1.0)
+        _frame_y(zf, t, y, iy, ky, -1.0)
+        _frame_t(zf, t, dt, freq, inv_2pi)
+        if do_speed or do_direction or do_wavelength:
+            for i in range(ny):
+                for j in range(nx):
+                    sp, d, wl = _derived_point(kx[t, i, j], ky[t, i, j], freq[t, i, j])
+                    if do_speed:
+                        speed[t, i, j] = sp
+                    if do_direction:
+                        direction[t, i, j] = d
+                    if do_wavelength:
+                        wavelength[t, i, j] = wl
+
+
+def grid_fields_ref(z: np.ndarray, x, y, dt: float) -> dict:
+    """NumPy reference of :func:`grid_fields_nb` (float64)."""
+    gx, gy = spatial_gradient_ref(z, x, y)
+    f = time_derivative_ref(z, dt) / (2 * np.pi)
+    kx, ky = -gx, -gy
+    speed, direction, wavelength = derived_ref(kx, ky, f)
+    return {
+        "kx": kx,
+        "ky": ky,
+        "freq": f,
+        "speed": speed,
+        "direction": direction,
+        "wavelength": wavelength,
+    }
 
 
 def derived_ref(
-    gx: np.ndarray, gy: np.ndarray, w: np.ndarray
+    kx: np.ndarray, ky: np.ndarray, f: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """NumPy reference of :func:`derived_nb` (in the input's precision)."""
-    dt = np.result_type(gx, np.float32)
-    gx, gy, w = (np.asarray(a, dtype=dt) for a in (gx, gy, w))
-    kk = np.sqrt(gx * gx + gy * gy)
+    dt = np.result_type(kx, np.float32)
+    kx, ky, f = (np.asarray(a, dtype=dt) for a in (kx, ky, f))
+    kk = np.sqrt(kx * kx + ky * ky)
     with np.errstate(invalid="ignore", divide="ignore"):
-        speed = np.abs(w) / kk
+        speed = np.abs(2 * np.pi * f) / kk
         wavelength = 2 * np.pi / kk
-    s = np.where(w < 0, 1.0, -1.0)
-    direction = np.degrees(np.arctan2(s * gy, s * gx))
+    s = np.where(f < 0, -1.0, 1.0)
+    direction = np.degrees(np.arctan2(s * ky, s * kx))
     direction = np.where(direction <= -180.0, 180.0, direction)  # (-180, 180]
-    direction = np.where(np.isnan(w) | (kk == 0), np.nan, direction)
+    direction = np.where(np.isnan(f) | (kk == 0), np.nan, direction)
     return speed, direction, wavelength

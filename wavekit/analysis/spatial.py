@@ -368,13 +368,21 @@ def _positions(signal: xr.DataArray) -> tuple[np.ndarray, np.ndarray]:
     return channel_positions(signal)
 
 
-def _best_slope(ph: np.ndarray, d: np.ndarray, slopes: np.ndarray) -> np.ndarray:
+class _SlopeBasis:
+    """``exp(-i a_j d_s)`` for a grid of slopes ``a_j``, computed once per call."""
+
+    def __init__(self, d: np.ndarray, slopes: np.ndarray):
+        self.slopes = slopes
+        self.basis = np.exp(-1j * np.outer(d, slopes))  # (S, A)
+
+
+def _best_slope(ph: np.ndarray, sb: _SlopeBasis) -> np.ndarray:
     """Slope ``a`` (rad/mm) maximising ``|sum_s exp(i(phi_s - a d_s))|`` per row of ``ph``
     (NaN excluded), grid search plus a parabolic refinement."""
+    slopes = sb.slopes
     ok = np.isfinite(ph)
     e = np.where(ok, np.exp(1j * np.where(ok, ph, 0)), 0)
-    basis = np.exp(-1j * np.outer(d, slopes))  # (S, A)
-    r = abs(e @ basis)  # (F, A)
+    r = abs(e @ sb.basis)  # (F, A)
     j = np.argmax(r, axis=1)
     jj = np.clip(j, 1, slopes.size - 2)
     y0, y1, y2 = (r[np.arange(r.shape[0]), jj + o] for o in (-1, 0, 1))
@@ -502,10 +510,10 @@ def phase_distance_correlation(
         max_slope_rad_per_mm = np.pi / float(np.median(dd.min(axis=1)))
     amax = float(max_slope_rad_per_mm)
     step = np.pi / (8 * max(float(d.max()), 1e-12))
-    slopes = np.arange(-amax, amax + step / 2, step)
+    sb = _SlopeBasis(d, np.arange(-amax, amax + step / 2, step))
 
     def stat(p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        a = _best_slope(p, d, slopes)
+        a = _best_slope(p, sb)
         return _fisher_lee(p, np.abs(a)[:, None] * d[None, :]), a
 
     rng = np.random.default_rng(seed)
@@ -619,7 +627,7 @@ def phase_rotation_correlation(
         np.fill_diagonal(dd, np.inf)
         amax = np.pi / float(np.median(dd.min(axis=1)))
         step = np.pi / (8 * max(float(r.max()), 1e-12))
-        slopes = np.arange(-amax, amax + step / 2, step)
+        sb = _SlopeBasis(r, np.arange(-amax, amax + step / 2, step))
 
     def stat(p: np.ndarray) -> np.ndarray:
         if not remove_radial:
@@ -628,7 +636,7 @@ def phase_rotation_correlation(
         out = np.full(p.shape[0], np.nan)
         for s in (1.0, -1.0):
             q = p + s * th[None, :]
-            a = _best_slope(q, r, slopes)
+            a = _best_slope(q, sb)
             ok = np.isfinite(q)
             e = np.where(ok, np.exp(1j * (np.where(ok, q, 0) - a[:, None] * r[None, :])), 0)
             rl = abs(e.sum(1))

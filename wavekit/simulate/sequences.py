@@ -7,9 +7,9 @@ in the central half of the array (a square of side half the array's extent aroun
 and a saddle axis uniform in (-90, 90]; synchronous oscillation with a random phase. All episodes
 share the frequency and speed (default 100 mm/s, a 10 mm wavelength at 10 Hz, so that every
 pattern spans more than a radian of phase on the default 6 mm grid); noise (``snr_db``) is
-added over the whole recording. Episodes switch abruptly (the phase jumps at the boundary). The truth labels every frame (``pattern``, centre,
-direction, speed) and numbers the episodes (variable ``episode``); the drawn parameters of each
-episode are in ``parameters["episodes"]``.
+added over the whole recording. Episodes switch abruptly (the phase jumps at the boundary).
+The truth labels every frame (``pattern``, centre, direction, speed) and numbers the episodes
+(variable ``episode``); the drawn parameters of each episode are in ``parameters["episodes"]``.
 """
 
 from __future__ import annotations
