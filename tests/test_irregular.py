@@ -116,3 +116,16 @@ def test_local_kernel_matches_reference(n, seed, noise, nan_frac, k):
     ref = K.ref_local_fit(c, s, w, x, y, nbr, 20, 1e-9)
     np.testing.assert_array_equal(np.isnan(got), np.isnan(ref))
     np.testing.assert_allclose(got[..., 2], ref[..., 2], rtol=1e-8, atol=1e-12)
+
+
+def test_frequency_per_channel_input():
+    rng = np.random.default_rng(4)
+    x, y = random_positions(25, 3.0, rng)
+    z = _z(lambda x, y: -(0.6 * x - 0.4 * y), x, y, n=30)
+    da = irregular_activity(z, fs_hz=1000.0, x_mm=x, y_mm=y).rename("phase")
+    f = xr.full_like(da.real, 10.0)
+    a = local_wave_vectors(da, frequency_hz=f)
+    b = local_wave_vectors(da, frequency_hz=10.0)
+    c = local_wave_vectors(da)
+    xr.testing.assert_allclose(a, b)
+    np.testing.assert_allclose(c.speed_mm_per_s, b.speed_mm_per_s, rtol=1e-6)

@@ -348,3 +348,17 @@ def test_seizure_recording_consistent_wave():
     )
     assert frac >= 0.5
     assert consistency >= 0.7
+
+
+def test_frequency_inputs():
+    z = grid_case(f_hz=10.0, speed=250.0, direction_deg=40.0, snr_db=np.inf, seed=0, n=6)
+    z = z.isel(time=slice(0, 50))
+    est = plane_wave_fit(z)
+    np.testing.assert_allclose(est.frequency_hz, 10.0, rtol=1e-6)
+    scalar = plane_wave_fit(z, frequency_hz=10.0)
+    per_frame = plane_wave_fit(z, frequency_hz=xr.full_like(z.time, 10.0, dtype=float))
+    per_site = plane_wave_fit(z, frequency_hz=xr.full_like(z.real, 10.0))  # pooled (median)
+    for fit in (scalar, per_frame, per_site):
+        np.testing.assert_allclose(fit.speed_mm_per_s, est.speed_mm_per_s, rtol=1e-6)
+    neg = plane_wave_fit(z, frequency_hz=-10.0)  # negative frequency: travels along -k
+    assert ang_err(neg.direction_deg.values, 40.0 + 180.0).max() < 1e-6

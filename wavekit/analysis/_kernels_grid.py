@@ -243,6 +243,7 @@ def _diff_ref(z: np.ndarray, u: np.ndarray, axis: int, return_step: bool = False
     uu = np.asarray(u, dtype=np.float64)
     ul = np.concatenate([[np.nan], uu[:-1]]) if n > 0 else uu
     ur = np.concatenate([uu[1:], [np.nan]]) if n > 0 else uu
+
     def ang(p):
         a = np.angle(p)
         a = np.where(p == 0, 0.0, a)  # angle(+-0 +-0j) = 0 (NumPy gives pi for -0)
@@ -296,13 +297,16 @@ def time_derivative_ref(z: np.ndarray, dt: float) -> np.ndarray:
 # ----------------------------------------------------------------------------- PGD
 
 
-@numba.njit(cache=True, parallel=True, error_model="numpy")
+@numba.njit(
+    cache=True, parallel=True, error_model="numpy", fastmath={"reassoc", "nsz", "contract"}
+)
 def pgd_nb(gx, gy, rubino, resultant):
     """Both phase-gradient directionalities of each frame of ``gx``, ``gy`` (n, m).
 
     ``rubino[k] = |sum g| / sum |g|`` and ``resultant[k] = |sum g/|g|| / #{g != 0}``, over the
-    finite vectors of frame ``k`` (float64 sums; rounding above 1 clipped); NaN when the frame
-    has none (or only zero vectors).
+    finite vectors of frame ``k`` (float64 sums, reassociated for SIMD; rounding above 1
+    clipped); NaN when the frame has none (or only zero vectors). ``|g| = sqrt(gx^2 + gy^2)``
+    (vectors below 1e-154 count as zero).
     """
     n, m = gx.shape
     for k in numba.prange(n):
@@ -311,22 +315,24 @@ def pgd_nb(gx, gy, rubino, resultant):
         sa = 0.0
         ux = 0.0
         uy = 0.0
-        cnt = 0
+        cnt = 0.0
         for j in range(m):
             a = float(gx[k, j])
             b = float(gy[k, j])
-            if not (math.isfinite(a) and math.isfinite(b)):
-                continue
-            mag = math.hypot(a, b)
+            ok = math.isfinite(a) and math.isfinite(b)
+            a = a if ok else 0.0
+            b = b if ok else 0.0
+            mag = math.sqrt(a * a + b * b)
+            nz = mag > 0
+            inv = 1.0 / (mag if nz else 1.0)
             sx += a
             sy += b
             sa += mag
-            if mag > 0:
-                ux += a / mag
-                uy += b / mag
-                cnt += 1
-        rubino[k] = min(1.0, math.hypot(sx, sy) / sa) if sa > 0 else math.nan
-        resultant[k] = min(1.0, math.hypot(ux, uy) / cnt) if cnt > 0 else math.nan
+            ux += a * inv
+            uy += b * inv
+            cnt += 1.0 if nz else 0.0
+        rubino[k] = min(1.0, math.sqrt(sx * sx + sy * sy) / sa) if sa > 0 else math.nan
+        resultant[k] = min(1.0, math.sqrt(ux * ux + uy * uy) / cnt) if cnt > 0 else math.nan
 
 
 def pgd_ref(gx: np.ndarray, gy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -336,15 +342,18 @@ def pgd_ref(gx: np.ndarray, gy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     ok = np.isfinite(gx) & np.isfinite(gy)
     gx0 = np.where(ok, gx, 0.0)
     gy0 = np.where(ok, gy, 0.0)
-    mag = np.hypot(gx0, gy0)
+    mag = np.sqrt(gx0 * gx0 + gy0 * gy0)
     sa = mag.sum(axis=1)
+    sx, sy = gx0.sum(1), gy0.sum(1)
     with np.errstate(invalid="ignore", divide="ignore"):
-        rub = np.where(sa > 0, np.minimum(1.0, np.hypot(gx0.sum(1), gy0.sum(1)) / sa), np.nan)
+        rub = np.where(sa > 0, np.minimum(1.0, np.sqrt(sx * sx + sy * sy) / sa), np.nan)
         nz = mag > 0
         ux = np.where(nz, gx0 / np.where(nz, mag, 1.0), 0.0).sum(1)
         uy = np.where(nz, gy0 / np.where(nz, mag, 1.0), 0.0).sum(1)
         cnt = nz.sum(1)
-        res = np.where(cnt > 0, np.minimum(1.0, np.hypot(ux, uy) / np.maximum(cnt, 1)), np.nan)
+        res = np.where(
+            cnt > 0, np.minimum(1.0, np.sqrt(ux * ux + uy * uy) / np.maximum(cnt, 1)), np.nan
+        )
     return rub, res
 
 
@@ -352,17 +361,20 @@ def pgd_ref(gx: np.ndarray, gy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 @numba.njit(cache=True, inline="always", error_model="numpy")
+def _direction_point(kx, ky, f):
+    s = -1.0 if f < 0 else 1.0
+    d = _atan2(s * ky, s * kx) * (180.0 / math.pi)
+    if f != f or (kx == 0 and ky == 0):
+        d = math.nan  # no frequency or no gradient: no direction
+    return d
+
+
+@numba.njit(cache=True, inline="always", error_model="numpy")
 def _derived_point(kx, ky, f):
     kk = math.sqrt(kx * kx + ky * ky)
     speed = abs(2 * math.pi * f) / kk
     wavelength = 2 * math.pi / kk
-    if f < 0:
-        d = _atan2(-ky, -kx)
-    else:
-        d = _atan2(ky, kx)
-    if f != f or kk == 0:
-        d = math.nan  # no frequency or no gradient: no direction
-    return speed, d * (180.0 / math.pi), wavelength
+    return speed, _direction_point(kx, ky, f), wavelength
 
 
 @numba.njit(cache=True, parallel=True, error_model="numpy")
@@ -399,22 +411,30 @@ def grid_fields_nb(
     ix = _inv2(x, -1.0)
     iy = _inv2(y, -1.0)
     inv_2pi = 1.0 / (2 * math.pi)
+    two_pi = 2 * math.pi
     ny = zf.shape[1]
     nx = zf.shape[2] // 2
     for t in numba.prange(zf.shape[0]):
         _frame_x(zf, t, x, ix, kx, -1.0)
         _frame_y(zf, t, y, iy, ky, -1.0)
         _frame_t(zf, t, dt, freq, inv_2pi)
-        if do_speed or do_direction or do_wavelength:
+        # one branch-free loop per requested field (vectorisable)
+        if do_speed:
             for i in range(ny):
                 for j in range(nx):
-                    sp, d, wl = _derived_point(kx[t, i, j], ky[t, i, j], freq[t, i, j])
-                    if do_speed:
-                        speed[t, i, j] = sp
-                    if do_direction:
-                        direction[t, i, j] = d
-                    if do_wavelength:
-                        wavelength[t, i, j] = wl
+                    a = kx[t, i, j]
+                    b = ky[t, i, j]
+                    speed[t, i, j] = abs(two_pi * freq[t, i, j]) / math.sqrt(a * a + b * b)
+        if do_wavelength:
+            for i in range(ny):
+                for j in range(nx):
+                    a = kx[t, i, j]
+                    b = ky[t, i, j]
+                    wavelength[t, i, j] = two_pi / math.sqrt(a * a + b * b)
+        if do_direction:
+            for i in range(ny):
+                for j in range(nx):
+                    direction[t, i, j] = _direction_point(kx[t, i, j], ky[t, i, j], freq[t, i, j])
 
 
 def grid_fields_ref(z: np.ndarray, x, y, dt: float) -> dict:
@@ -448,3 +468,36 @@ def derived_ref(
     direction = np.where(direction <= -180.0, 180.0, direction)  # (-180, 180]
     direction = np.where(np.isnan(f) | (kk == 0), np.nan, direction)
     return speed, direction, wavelength
+
+
+# ----------------------------------------------------------------------------- FFT helper
+
+
+@numba.njit(cache=True, parallel=True, error_model="numpy")
+def analytic_spectrum_nb(spec, gain, box, mean, out):
+    """Fill the full-length spectrum ``out`` (nfft, m) of the analytic signal from the one-sided
+    spectrum ``spec`` (nf, m) of a record: ``out[f] = (spec[f] - box[f] mean) gain[f]`` for the
+    ``nf`` non-negative frequencies (``gain`` already doubled where it must be), 0 for the
+    negative ones. ``box`` is the DFT of the record's support (removing the channel ``mean``
+    before zero-padding, without copying the record)."""
+    nf, m = spec.shape
+    nfft = out.shape[0]
+    for f in numba.prange(nfft):
+        if f < nf:
+            g = gain[f]
+            br = box[f].real
+            bi = box[f].imag
+            for j in range(m):
+                v = spec[f, j]
+                mu = mean[j]
+                out[f, j] = complex((v.real - br * mu) * g, (v.imag - bi * mu) * g)
+        else:
+            for j in range(m):
+                out[f, j] = 0
+
+
+def analytic_spectrum_ref(spec, gain, box, mean, nfft):
+    """NumPy reference of :func:`analytic_spectrum_nb`."""
+    out = np.zeros((nfft, spec.shape[1]), dtype=spec.dtype)
+    out[: spec.shape[0]] = (spec - box[:, None] * mean[None, :]) * gain[:, None]
+    return out

@@ -22,7 +22,11 @@ summarised over the event's frames:
   the fraction of those null events whose mass is at least the event's,
   ``(1 + #{null mass >= mass}) / (1 + n_null_events)`` (per event, not corrected for the
   number of events). Under the null the p-values of detected events are uniform, so about
-  ``5 %`` of noise events have ``p < 0.05``.
+  ``5 %`` of noise events have ``p < 0.05``. When the null series hold no event at all, the
+  p-value is ``p_value_fwer``;
+* ``p_value_fwer``: the fraction of surrogate series whose largest event mass (0 without
+  events) is at least the event's, ``(1 + #) / (1 + n_series)``: family-wise over all events
+  of the recording (Maris & Oostenveld 2007), but no smaller than ``1 / (1 + n_series)``.
 
 Times: ``start_s`` is the time of the first frame, ``end_s`` the time of the last frame plus one
 sampling interval, ``duration_s = n_frames / fs_hz``.
@@ -119,9 +123,10 @@ def null_distribution(
     >>> null.dims, null.shape
     (('surrogate', 'time'), (3, 50))
     """
-    vals = [measure(s) for s in iter_surrogates(
-        activity, n=n, method=method, seed=seed, min_shift_s=min_shift_s
-    )]
+    vals = [
+        measure(s)
+        for s in iter_surrogates(activity, n=n, method=method, seed=seed, min_shift_s=min_shift_s)
+    ]
     out = xr.concat(vals, dim="surrogate")
     out.attrs.update(surrogate_method=method, n_surrogates=n, seed=-1 if seed is None else seed)
     return out
@@ -136,15 +141,20 @@ def _fs(measure: xr.DataArray) -> float:
     raise UsageError("the measure needs attribute fs_hz or a time coordinate")
 
 
-def _null_masses(null: np.ndarray, threshold: float, min_frames: int, gap: int) -> np.ndarray:
-    """Masses (sum of measure - threshold) of the events the detector finds in each null row."""
-    out = []
+def _null_masses(null: np.ndarray, threshold: float, min_frames: int, gap: int):
+    """Masses (sum of measure - threshold) of the events the detector finds in the null rows:
+    all of them pooled, and the largest of each row (0 for a row without events)."""
+    pooled, largest = [], []
     for row in null:
         above = np.isfinite(row) & (row > threshold)
         excess = np.where(above, row - threshold, 0.0)
-        for a, b in event_segments(above, min_frames=min_frames, max_gap_frames=gap):
-            out.append(float(excess[a:b].sum()))
-    return np.asarray(out, dtype=np.float64)
+        masses = [
+            float(excess[a:b].sum())
+            for a, b in event_segments(above, min_frames=min_frames, max_gap_frames=gap)
+        ]
+        pooled.extend(masses)
+        largest.append(max(masses, default=0.0))
+    return np.asarray(pooled, dtype=np.float64), np.asarray(largest, dtype=np.float64)
 
 
 def _frame_values(v, n: int, name: str) -> np.ndarray | None:
@@ -206,7 +216,8 @@ def detect_events(
         ``mean_measure``, ``pattern``, ``pattern_fraction``, ``direction_deg``,
         ``direction_resultant``, ``direction_rayleigh_p``, ``speed_mm_per_s``,
         ``speed_ci_low_mm_per_s``, ``speed_ci_high_mm_per_s``, ``planarity``, ``centre_x_mm``,
-        ``centre_y_mm``, ``mass``, ``p_value`` (NaN where the input was not given), and attrs
+        ``centre_y_mm``, ``mass``, ``p_value``, ``p_value_fwer`` (NaN where the input was not
+        given), and attrs
         ``threshold``, ``threshold_from``, ``alpha``, ``min_duration_s``, ``max_gap_s``,
         ``confidence``, ``n_boot``, ``seed``.
 
@@ -260,16 +271,35 @@ def detect_events(
     cx = _frame_values(centre_x_mm, n, "centre_x_mm")
     cy = _frame_values(centre_y_mm, n, "centre_y_mm")
     rng = np.random.default_rng(seed)
-    cols: dict[str, list] = {k: [] for k in (
-        "start_s", "end_s", "duration_s", "n_frames", "peak_measure", "mean_measure",
-        "pattern", "pattern_fraction", "direction_deg", "direction_resultant",
-        "direction_rayleigh_p", "speed_mm_per_s", "speed_ci_low_mm_per_s",
-        "speed_ci_high_mm_per_s", "planarity", "centre_x_mm", "centre_y_mm", "mass", "p_value",
-    )}
+    cols: dict[str, list] = {
+        k: []
+        for k in (
+            "start_s",
+            "end_s",
+            "duration_s",
+            "n_frames",
+            "peak_measure",
+            "mean_measure",
+            "pattern",
+            "pattern_fraction",
+            "direction_deg",
+            "direction_resultant",
+            "direction_rayleigh_p",
+            "speed_mm_per_s",
+            "speed_ci_low_mm_per_s",
+            "speed_ci_high_mm_per_s",
+            "planarity",
+            "centre_x_mm",
+            "centre_y_mm",
+            "mass",
+            "p_value",
+            "p_value_fwer",
+        )
+    }
     nan = float("nan")
     gap = int(round(max_gap_s * fs))
-    null_mass = (
-        _null_masses(null_arr, threshold, min_frames, gap) if null_arr is not None else None
+    null_mass, null_max = (
+        _null_masses(null_arr, threshold, min_frames, gap) if null_arr is not None else (None, None)
     )
     excess = np.where(above, m - threshold, 0.0)
     for a, b in seg:
@@ -299,9 +329,7 @@ def detect_events(
             for c in ("direction_deg", "direction_resultant", "direction_rayleigh_p"):
                 cols[c].append(nan)
         if s is not None:
-            est, lo, hi = bootstrap_ci(
-                s[sl], confidence=confidence, n_boot=n_boot, seed=rng
-            )
+            est, lo, hi = bootstrap_ci(s[sl], confidence=confidence, n_boot=n_boot, seed=rng)
         else:
             est = lo = hi = nan
         cols["speed_mm_per_s"].append(est)
@@ -314,14 +342,26 @@ def detect_events(
             cols[name].append(float(np.nanmedian(vv)) if ok else nan)
         mass = float(excess[sl].sum())
         cols["mass"].append(mass)
-        if null_mass is not None and null_mass.size:
-            cols["p_value"].append((1 + np.sum(null_mass >= mass)) / (1 + null_mass.size))
+        if null_max is not None:
+            p_fwer = (1 + np.sum(null_max >= mass)) / (1 + null_max.size)
+            cols["p_value_fwer"].append(p_fwer)
+            if null_mass.size:
+                cols["p_value"].append((1 + np.sum(null_mass >= mass)) / (1 + null_mass.size))
+            else:
+                cols["p_value"].append(p_fwer)
         else:
             cols["p_value"].append(nan)
+            cols["p_value_fwer"].append(nan)
     units = {
-        "start_s": "s", "end_s": "s", "duration_s": "s", "direction_deg": "deg",
-        "speed_mm_per_s": "mm/s", "speed_ci_low_mm_per_s": "mm/s",
-        "speed_ci_high_mm_per_s": "mm/s", "centre_x_mm": "mm", "centre_y_mm": "mm",
+        "start_s": "s",
+        "end_s": "s",
+        "duration_s": "s",
+        "direction_deg": "deg",
+        "speed_mm_per_s": "mm/s",
+        "speed_ci_low_mm_per_s": "mm/s",
+        "speed_ci_high_mm_per_s": "mm/s",
+        "centre_x_mm": "mm",
+        "centre_y_mm": "mm",
     }
     data = {}
     for key, vals in cols.items():

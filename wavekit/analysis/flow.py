@@ -67,17 +67,14 @@ def phase_derivatives(z: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray
     Spatial: angles of complex products of neighbours (central, one-sided at edges and next to
     NaN); temporal: ``angle(z[t+1] conj z[t-1]) / 2`` (one-sided at the ends).
     """
-    from . import _kernels_grid as kg
+    from .vectorfield import phase_diff_ref
 
-    a = np.ascontiguousarray(z, dtype=np.complex128)
+    a = np.asarray(z, dtype=np.complex128)
     nt, ny, nx = a.shape
-    gx = np.empty(a.shape)
-    gy = np.empty(a.shape)
-    kg.spatial_gradient_nb(a, np.arange(nx, dtype=np.float64), np.arange(ny, dtype=np.float64),
-                           gx, gy)
-    gt = np.empty((nt, ny * nx))
-    kg.time_derivative_nb(np.ascontiguousarray(a.reshape(nt, -1)), 1.0, gt)
-    return gx, gy, gt.reshape(a.shape)
+    gx = phase_diff_ref(a, np.arange(nx, dtype=np.float64), -1)
+    gy = phase_diff_ref(a, np.arange(ny, dtype=np.float64), -2)
+    gt = phase_diff_ref(a, np.arange(nt, dtype=np.float64), 0)
+    return gx, gy, gt
 
 
 def _finish(sig, u, v, n_iter, *, alpha, beta, kind, fs):

@@ -15,6 +15,8 @@ Layouts: grids only (dims ``(..., time, y, x)``); irregular layouts are handled 
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import xarray as xr
 
@@ -48,19 +50,24 @@ def _check_grid(signal: xr.DataArray) -> None:
         )
 
 
+_META = {
+    "kx": ("kx_rad_per_mm", {"units": "rad/mm", "long_name": "wave vector, x (k = -grad phase)"}),
+    "ky": ("ky_rad_per_mm", {"units": "rad/mm", "long_name": "wave vector, y (k = -grad phase)"}),
+    "frequency": ("frequency_hz", {"units": "Hz", "long_name": "instantaneous frequency"}),
+    "speed": ("speed_mm_per_s", {"units": "mm/s", "long_name": "local phase speed"}),
+    "direction": ("direction_deg", {"units": "deg", "long_name": "direction of travel"}),
+    "wavelength": ("wavelength_mm", {"units": "mm", "long_name": "local wavelength"}),
+}
+
+
 def _grad_block(z: np.ndarray, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    shape = z.shape
-    z3 = np.ascontiguousarray(z.reshape((-1,) + shape[-2:]))
-    rdt = np.float32 if z3.dtype == np.complex64 else np.float64
-    gx = np.empty(z3.shape, dtype=rdt)
-    gy = np.empty(z3.shape, dtype=rdt)
-    kg.spatial_gradient_nb(z3, x, y, gx, gy)
-    return gx.reshape(shape), gy.reshape(shape)
+    """Wave vector ``-grad phi`` of a (..., ny, nx) complex block."""
+    return kg.spatial_gradient(z, x, y, scale=-1.0)
 
 
-def _derived_block(gx, gy, w, do_speed, do_direction, do_wavelength):
-    shape = gx.shape
-    a, b, c = (np.ascontiguousarray(v).reshape(-1) for v in (gx, gy, w))
+def _derived_block(kx, ky, f, do_speed, do_direction, do_wavelength):
+    shape = kx.shape
+    a, b, c = (np.ascontiguousarray(v).reshape(-1) for v in (kx, ky, f))
     speed = np.empty_like(a) if do_speed else np.empty(1, a.dtype)
     direction = np.empty_like(a) if do_direction else np.empty(1, a.dtype)
     wavelength = np.empty_like(a) if do_wavelength else np.empty(1, a.dtype)
@@ -70,6 +77,26 @@ def _derived_block(gx, gy, w, do_speed, do_direction, do_wavelength):
         if flag:
             outs.append(v.reshape(shape))
     return outs[0] if len(outs) == 1 else tuple(outs)
+
+
+def _fused_block(z, x, y, dt, do_speed, do_direction, do_wavelength):
+    """All fields of a (..., time, y, x) complex block in one compiled pass per (trial) record."""
+    shape = z.shape
+    z4 = np.ascontiguousarray(z.reshape((-1,) + shape[-3:]))
+    rdt = np.float32 if z4.dtype == np.complex64 else np.float64
+    flags = (do_speed, do_direction, do_wavelength)
+    outs = [np.empty(z4.shape, dtype=rdt) for _ in range(3)]
+    extra = [np.empty(z4.shape if f else (1, 1, 1, 1), dtype=rdt) for f in flags]
+    zf = z4.view(rdt)
+    for r in range(z4.shape[0]):
+        kg.grid_fields_nb(
+            zf[r], x, y, dt, outs[0][r], outs[1][r], outs[2][r],
+            extra[0][r if do_speed else 0], extra[1][r if do_direction else 0],
+            extra[2][r if do_wavelength else 0], do_speed, do_direction, do_wavelength,
+        )  # fmt: skip
+    res = [o.reshape(shape) for o in outs]
+    res += [e.reshape(shape) for e, f in zip(extra, flags, strict=True) if f]
+    return tuple(res)
 
 
 def phase_gradients(
@@ -145,67 +172,72 @@ def phase_gradients(
     if unknown:
         raise UsageError(f"unknown gradient fields {sorted(unknown)}; choose from {_FIELDS}")
     z = _as_complex(signal)
-    if z.chunks is not None:
-        z = z.chunk({"y": -1, "x": -1})
     x = np.asarray(z["x"].values, dtype=np.float64)
     y = np.asarray(z["y"].values, dtype=np.float64)
     rdt = np.float32 if z.dtype == np.complex64 else np.float64
-    gx, gy = xr.apply_ufunc(
-        _grad_block,
-        z,
-        kwargs={"x": x, "y": y},
-        input_core_dims=[["y", "x"]],
-        output_core_dims=[["y", "x"], ["y", "x"]],
-        dask="parallelized",
-        output_dtypes=[rdt, rdt],
-    )
-    gx = gx.transpose(*z.dims)
-    gy = gy.transpose(*z.dims)
+    names = ("speed", "direction", "wavelength")
+    flags = tuple(name in fields for name in names)
+    derived = [n for n, f in zip(names, flags, strict=True) if f]
     ds = xr.Dataset(coords=z.coords)
-    ds["kx_rad_per_mm"] = (-gx).assign_attrs(units="rad/mm", long_name="wave vector, x")
-    ds["ky_rad_per_mm"] = (-gy).assign_attrs(units="rad/mm", long_name="wave vector, y")
-    need_w = any(f in fields for f in ("frequency", "direction", "speed"))
-    if need_w:
+    if z.chunks is None and frequency_hz is None and "time" in z.dims:
+        # NumPy-backed: one compiled pass computes everything
+        fs = float(signal.attrs["fs_hz"])
+        core = ["time", "y", "x"]
+        res = xr.apply_ufunc(
+            _fused_block,
+            z,
+            kwargs=dict(x=x, y=y, dt=1.0 / fs, do_speed=flags[0], do_direction=flags[1],
+                        do_wavelength=flags[2]),
+            input_core_dims=[core],
+            output_core_dims=[core] * (3 + len(derived)),
+        )  # fmt: skip
+        res = [r.transpose(*z.dims) for r in res]
+        kx, ky, f = res[:3]
+        outs = dict(zip(derived, res[3:], strict=True))
+    else:
+        if z.chunks is not None:
+            z = z.chunk({"y": -1, "x": -1})
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", np.exceptions.ComplexWarning)
+            kx, ky = xr.apply_ufunc(
+                _grad_block,
+                z,
+                kwargs={"x": x, "y": y},
+                input_core_dims=[["y", "x"]],
+                output_core_dims=[["y", "x"], ["y", "x"]],
+                dask="parallelized",
+                output_dtypes=[rdt, rdt],
+            )
+        kx = kx.transpose(*z.dims)
+        ky = ky.transpose(*z.dims)
         if frequency_hz is None:
             from .phase import instantaneous_frequency
 
             f = instantaneous_frequency(z.assign_attrs(signal.attrs))
         else:
-            f = xr.zeros_like(gx) + frequency_hz
-            f = f.astype(rdt)
-        if "frequency" in fields:
-            ds["frequency_hz"] = f.assign_attrs(units="Hz", long_name="instantaneous frequency")
-        w = (2 * np.pi) * f
-    else:
-        w = xr.zeros_like(gx)
-    flags = tuple(name in fields for name in ("speed", "direction", "wavelength"))
-    if any(flags):
-        if w.chunks is not None or gx.chunks is not None:
-            w = w.chunk(dict(zip(gx.dims, gx.chunks, strict=True)))
-        outs = xr.apply_ufunc(
-            _derived_block,
-            gx,
-            gy,
-            w.astype(rdt),
-            kwargs=dict(zip(("do_speed", "do_direction", "do_wavelength"), flags, strict=True)),
-            output_core_dims=[[]] * sum(flags),
-            dask="parallelized",
-            output_dtypes=[rdt] * sum(flags),
-        )
-        outs = outs if isinstance(outs, tuple) else (outs,)
-        it = iter(outs)
-        meta = {
-            "speed": ("speed_mm_per_s", {"units": "mm/s", "long_name": "local phase speed"}),
-            "direction": (
-                "direction_deg",
-                {"units": "deg", "long_name": "direction of travel (CCW from +x)"},
-            ),
-            "wavelength": ("wavelength_mm", {"units": "mm", "long_name": "local wavelength"}),
-        }
-        for name, flag in zip(("speed", "direction", "wavelength"), flags, strict=True):
-            if flag:
-                key, attrs = meta[name]
-                ds[key] = next(it).assign_attrs(attrs)
+            f = (xr.zeros_like(kx) + frequency_hz).astype(rdt)
+        outs = {}
+        if derived:
+            if kx.chunks is not None:
+                f = f.chunk(dict(zip(kx.dims, kx.chunks, strict=True)))
+            res = xr.apply_ufunc(
+                _derived_block,
+                kx,
+                ky,
+                f,
+                kwargs=dict(zip(("do_speed", "do_direction", "do_wavelength"), flags, strict=True)),
+                output_core_dims=[[]] * len(derived),
+                dask="parallelized",
+                output_dtypes=[rdt] * len(derived),
+            )
+            res = res if isinstance(res, tuple) else (res,)
+            outs = dict(zip(derived, res, strict=True))
+    ds[_META["kx"][0]] = kx.assign_attrs(_META["kx"][1])
+    ds[_META["ky"][0]] = ky.assign_attrs(_META["ky"][1])
+    if "frequency" in fields:
+        ds[_META["frequency"][0]] = f.assign_attrs(_META["frequency"][1])
+    for name, arr in outs.items():
+        ds[_META[name][0]] = arr.assign_attrs(_META[name][1])
     ds.attrs.update(
         {
             "fs_hz": signal.attrs.get("fs_hz"),
@@ -301,9 +333,7 @@ def phase_gradient_directionality(
     )
 
 
-def mean_wave_vector(
-    gradients: xr.Dataset, *, dims: tuple[str, ...] = ("y", "x")
-) -> xr.Dataset:
+def mean_wave_vector(gradients: xr.Dataset, *, dims: tuple[str, ...] = ("y", "x")) -> xr.Dataset:
     r"""Mean wave vector over ``dims`` and the direction, speed and wavelength it implies.
 
     Parameters
@@ -457,9 +487,7 @@ def pooled_wave_vector(
         mid = pooled(zz.isel(time=slice(2, None)), zz.isel(time=slice(None, -2)), space)
         first = pooled(zz.isel(time=[1]), zz.isel(time=[0]), space)
         last = pooled(zz.isel(time=[-1]), zz.isel(time=[-2]), space)
-        w = xr.concat(
-            [_angle(first) * fs, _angle(mid) * (fs / 2), _angle(last) * fs], dim="time"
-        )
+        w = xr.concat([_angle(first) * fs, _angle(mid) * (fs / 2), _angle(last) * fs], dim="time")
     kx = -_angle(px) / (2 * dx)
     ky = -_angle(py) / (2 * dy)
     w = w.transpose(*[d for d in keep if d in w.dims])

@@ -15,7 +15,7 @@ import xarray as xr
 from ..errors import UsageError
 from . import _kernels_fit as K
 from .circstats import angle_deg
-from .planefit import phasors
+from .planefit import _as_channels, phasors
 
 __all__ = ["local_wave_vectors", "neighbourhoods"]
 
@@ -80,7 +80,7 @@ def local_wave_vectors(
     *,
     n_neighbours: int = 8,
     radius_mm: float | None = None,
-    frequency_hz: float | None = None,
+    frequency_hz: float | xr.DataArray | None = None,
     max_iter: int = 20,
 ) -> xr.Dataset:
     r"""Local wave vector, direction, wavelength and phase speed at every channel and frame.
@@ -96,8 +96,10 @@ def local_wave_vectors(
     radius_mm : float, optional
         Use all channels within this distance instead (grids: ``1.5 * pitch`` is the 3 x 3
         neighbourhood).
-    frequency_hz : float, optional
-        Temporal frequency for the speed. Default: each channel's instantaneous frequency,
+    frequency_hz : float or DataArray, optional
+        Temporal frequency for the speed: a scalar, or a DataArray with the dims of ``phase``
+        (e.g. ``wavekit.analysis.instantaneous_frequency``). Default: each channel's
+        instantaneous frequency,
         ``fs/(4 pi) arg(z_{t+1} conj z_{t-1})`` (one-sided at the ends); its sign sets the
         direction of travel.
     max_iter : int
@@ -169,8 +171,13 @@ def local_wave_vectors(
         ang = np.angle(inc) / 2
         ang = xr.where(inc.notnull(), ang, xr.where(fwd.notnull(), np.angle(fwd), np.angle(bwd)))
         freq = ang * (fs / (2 * np.pi))
-    else:
+    elif np.isscalar(frequency_hz):
         freq = xr.full_like(c, float(frequency_hz))
+    else:  # per channel and frame, e.g. wavekit.analysis.instantaneous_frequency
+        freq = _as_channels(frequency_hz).drop_vars(["x", "y"], errors="ignore")
+        freq = freq.assign_coords(channel=c["channel"]).broadcast_like(c)
+        if c.chunks is not None:
+            freq = freq.chunk(c.chunksizes)
     out = xr.apply_ufunc(
         _block,
         c,

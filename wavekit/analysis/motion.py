@@ -50,16 +50,21 @@ def _deciding_measures(z: xr.DataArray, frames: np.ndarray) -> dict:
     rot = phase_rotation_correlation(zf, centre=cen)
     rho_d = float(np.nanmedian(rad["rho"].values))
     rho_r = float(np.nanmedian(rot["rho"].values))
+    x, y = z["x"].values, z["y"].values
+    pitch = min(float(np.median(np.abs(np.diff(x)))), float(np.median(np.abs(np.diff(y)))))
+    cx, cy = float(cen["x_mm"]), float(cen["y_mm"])
+    inside = bool(
+        x.min() + pitch <= cx <= x.max() - pitch and y.min() + pitch <= cy <= y.max() - pitch
+    )
     return {
         "gradients": g,
         "pgd_rubino2006": float(np.nanmedian(pgd["pgd_rubino2006"].values)),
         "pgd_unit_resultant": float(np.nanmedian(pgd["pgd_unit_resultant"].values)),
         "radial_rho": rho_d,
-        "outward_fraction": float(np.mean(rad["outward"].values)),
         "source": src,
         "rotation_rho": rho_r,
-        "ccw_fraction": float(np.mean(rot["sense"].values == "ccw")),
         "centre": cen,
+        "centre_inside": inside,
     }
 
 
@@ -114,6 +119,7 @@ def analyze_motion_space(
         ``pgd_rubino2006``, ``radial_rho`` (< 0 for a source), ``radial_kind``
         (``source``/``sink``), ``source_x_mm``, ``source_y_mm``, ``rotation_rho`` (< 0 for
         anticlockwise), ``rotation_sense`` (``ccw``/``cw``), ``centre_x_mm``, ``centre_y_mm``,
+        ``centre_inside``,
         their surrogate maxima ``null_pgd_unit_resultant``, ``null_radial_abs_rho``,
         ``null_rotation_abs_rho``; the spectral estimates ``spectral_direction_deg``,
         ``spectral_speed_mm_per_s``, ``spectral_wavelength_mm``, ``spectral_frequency_hz``,
@@ -125,22 +131,29 @@ def analyze_motion_space(
     -----
     1. Band (given, or chosen from the spectrum), complex signal ``z`` by ``phase_method``,
        ``edge_s`` dropped at both ends.
-    2. Direction, wavelength and frequency of the record: the pooled wave vector over all
-       frames and sites (amplitude-weighted circular mean of neighbour phase differences,
-       :func:`wavekit.analysis.gradients.pooled_wave_vector`). Speed per frame: the pooled
-       estimate of the frame for ``planar`` motion; for other motion (whose mean wave vector
-       cancels) the median over sites of the local phase speed ``|w| / |k|``. The record's speed
-       is the median over frames, with quartiles.
+    2. Direction and frequency of the record: the pooled wave vector over all frames and
+       sites (amplitude-weighted circular mean of neighbour phase differences,
+       :func:`wavekit.analysis.gradients.pooled_wave_vector`); the direction is meaningful for
+       ``planar`` motion (for radial and rotational motion it is the weak net drift). Speed per
+       frame: the pooled estimate of the frame for ``planar`` motion; for other motion (whose
+       mean wave vector cancels) the median over sites of the local phase speed ``|w| / |k|``.
+       The record's speed is the median over frames, with quartiles. Wavelength: pooled for
+       ``planar`` motion, else the median over frames of the median local ``2 pi / |k|``.
     3. Deciding measures, medians over ``max_frames`` frames: the unit-resultant PGD; the
        phase-distance correlation ``rho`` about the source found from the divergence of the
        direction field (:func:`wavekit.analysis.spatial.phase_distance_correlation`); the
        phase-rotation correlation about the centre found from its curl
        (:func:`wavekit.analysis.spatial.phase_rotation_correlation`).
+       The complex signal of every phase method has positive frequency, so ``radial_rho < 0``
+       means a source (``radial_kind``) and ``rotation_rho < 0`` anticlockwise rotation
+       (``rotation_sense``).
     4. Motion type: ``planar`` if the PGD reaches ``planar_threshold`` (and the null);
        otherwise the larger of ``|radial_rho|`` and ``|rotation_rho|`` if it reaches
        ``rho_threshold`` (and the null), giving ``radial`` or ``rotational``; otherwise
        ``none``. Planar is tested first because a plane wave also correlates with the distance
-       from a far-away point.
+       from a far-away point, and with the polar angle about a point on the array's edge: a
+       rotation counts only when its centre lies at least one pitch inside the array
+       (``centre_inside``).
     5. Spatial correlation length: exponential fit to the channel correlation of the
        band-passed activity (``Re z``) against distance, over the first positive lobe
        (:func:`wavekit.analysis.spatial.correlation_vs_distance`).
@@ -223,6 +236,7 @@ def analyze_motion_space(
     planar_ok = meas["pgd_unit_resultant"] >= max(planar_threshold, null["pgd_unit_resultant"])
     rad_ok = abs(meas["radial_rho"]) >= max(rho_threshold, null["radial"])
     rot_ok = abs(meas["rotation_rho"]) >= max(rho_threshold, null["rotation"])
+    rot_ok = rot_ok and meas["centre_inside"]
     if planar_ok:
         motion = "planar"
     elif rad_ok or rot_ok:
@@ -240,11 +254,18 @@ def analyze_motion_space(
     else:
         from .gradients import phase_gradients
 
-        gl = phase_gradients(z.isel(time=slice(0, None)), fields=("speed",))
+        gl = phase_gradients(z, fields=("speed", "wavelength"))
         sp = gl["speed_mm_per_s"].isel(time=frames).values.reshape(frames.size, -1)
+        wl = gl["wavelength_mm"].isel(time=frames).values.reshape(frames.size, -1)
         with np.errstate(all="ignore"):
             speeds = np.nanmedian(np.where(np.isfinite(sp), sp, np.nan), axis=1)
+            wls = np.nanmedian(np.where(np.isfinite(wl), wl, np.nan), axis=1)
     speeds = speeds[np.isfinite(speeds)]
+    if motion == "planar":
+        wavelength = float(pooled["wavelength_mm"])
+    else:
+        wls = wls[np.isfinite(wls)]
+        wavelength = float(np.median(wls)) if wls.size else np.nan
     q25, q50, q75 = (np.percentile(speeds, q) if speeds.size else np.nan for q in (25, 50, 75))
     del g
 
@@ -276,17 +297,18 @@ def analyze_motion_space(
         "speed_q25_mm_per_s": float(q25),
         "speed_q75_mm_per_s": float(q75),
         "speed_iqr_mm_per_s": float(q75 - q25),
-        "wavelength_mm": float(pooled["wavelength_mm"]),
+        "wavelength_mm": wavelength,
         "frequency_hz": float(pooled["frequency_hz"]),
         "spatial_correlation_length_mm": float(cvd["correlation_length_mm"]),
         "pgd_unit_resultant": meas["pgd_unit_resultant"],
         "pgd_rubino2006": meas["pgd_rubino2006"],
         "radial_rho": meas["radial_rho"],
-        "radial_kind": "source" if meas["outward_fraction"] >= 0.5 else "sink",
+        "radial_kind": "source" if meas["radial_rho"] < 0 else "sink",
         "source_x_mm": float(src["x_mm"]),
         "source_y_mm": float(src["y_mm"]),
         "rotation_rho": meas["rotation_rho"],
-        "rotation_sense": "ccw" if meas["ccw_fraction"] >= 0.5 else "cw",
+        "rotation_sense": "ccw" if meas["rotation_rho"] < 0 else "cw",
+        "centre_inside": meas["centre_inside"],
         "centre_x_mm": float(cen["x_mm"]),
         "centre_y_mm": float(cen["y_mm"]),
         "null_pgd_unit_resultant": null["pgd_unit_resultant"],

@@ -133,13 +133,11 @@ def pattern_coherence(
 
 def _direction(u: np.ndarray, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Unit direction of travel of smoothed phasors ``u`` (nt, ny, nx)."""
-    from . import _kernels_grid as kg
-    from .vectorfield import _frequency_sign
+    from .vectorfield import _frequency_sign, phase_diff_ref
 
-    a = np.ascontiguousarray(u, dtype=np.complex128)
-    gx = np.empty(a.shape)
-    gy = np.empty(a.shape)
-    kg.spatial_gradient_nb(a, x, y, gx, gy)
+    a = np.asarray(u, dtype=np.complex128)
+    gx = phase_diff_ref(a, x, -1)
+    gy = phase_diff_ref(a, y, -2)
     sw = _frequency_sign(a)[:, None, None]
     kx, ky = -sw * gx, -sw * gy
     m = np.hypot(kx, ky)
@@ -337,7 +335,9 @@ def classify_patterns(
         },
         coords=coords,
         attrs={
-            "field": "velocity" if velocity is not None else "direction of travel (-sign(w) grad phase)",
+            "field": "velocity"
+            if velocity is not None
+            else "direction of travel (-sign(w) grad phase)",
             "smooth_px": smooth_px,
             "sync_threshold": sync_threshold,
             "plane_threshold": plane_threshold,

@@ -312,8 +312,9 @@ def plane_wave_fit(
         ``x``, ``y`` in mm) or ``(time, y, x)``, optionally after ``trial``. NumPy or dask.
         NaN samples are excluded from that frame's fit.
     frequency_hz : float or DataArray, optional
-        Temporal frequency for the speed (a scalar, or along ``time``; per-frame mode only for
-        arrays). Default: estimated from the phase increments, pooled over channels
+        Temporal frequency for the speed: a scalar, or a DataArray along ``time`` (per-frame mode
+        only; spatial dims such as those of ``instantaneous_frequency`` are pooled by their
+        median). Default: estimated from the phase increments, pooled over channels
         (:func:`pooled_frequency`); its sign decides the direction of travel.
     window_s : float, optional
         Fit non-overlapping windows of this length: the frames of a window are phase-aligned and
@@ -432,8 +433,12 @@ def plane_wave_fit(
     if window_s is None:
         if frequency_hz is None:
             freq = pooled_frequency(c, s, w, fs)
-        else:
-            freq = xr.DataArray(frequency_hz) if np.isscalar(frequency_hz) else frequency_hz
+        elif np.isscalar(frequency_hz):
+            freq = xr.DataArray(float(frequency_hz))
+        else:  # e.g. wavekit.analysis.instantaneous_frequency: pool its space dims (median)
+            space = [d for d in ("channel", "y", "x") if d in frequency_hz.dims]
+            freq = frequency_hz.median(space, skipna=True) if space else frequency_hz
+            freq = freq.drop_vars([v for v in ("x", "y", "channel") if v in freq.coords])
         out = xr.apply_ufunc(
             _frames_block,
             c,

@@ -133,6 +133,8 @@ def spectral_filter(
         x = x.astype(np.float64)
     n = x.shape[0]
     workers = workers if workers is not None else -1
+    if analytic and pad_mode == "zero":
+        return _analytic_zero_pad(x, fs_hz, gain, npad, workers)
     mean = None
     if pad_mode == "zero":
         # linear (not circular) filtering: zeros after the record; the channel mean is removed
@@ -156,9 +158,7 @@ def spectral_filter(
     g = np.asarray(gain(freqs), dtype=np.float64)
     g0 = float(g[0])
     if analytic:
-        g = g.copy()
-        last = spec.shape[0] - 1 if nfft % 2 == 0 else spec.shape[0]
-        g[1:last] *= 2.0  # DC (and Nyquist for even nfft) keep weight 1, as scipy.signal.hilbert
+        g = _analytic_weights(g, nfft)
     g = g.astype(x.dtype).reshape((-1,) + (1,) * (x.ndim - 1))
     spec *= g
     if analytic:
@@ -170,6 +170,53 @@ def spectral_filter(
     if mean is not None and g0 != 0.0:
         out += (g0 * mean).astype(out.dtype)
     return out
+
+
+def _analytic_weights(g: np.ndarray, nfft: int) -> np.ndarray:
+    """Double the gain at positive frequencies; DC (and Nyquist for even nfft) keep weight 1,
+    as in ``scipy.signal.hilbert``."""
+    g = g.copy()
+    last = g.size - 1 if nfft % 2 == 0 else g.size
+    g[1:last] *= 2.0
+    return g
+
+
+def _analytic_zero_pad(x, fs_hz, gain, npad, workers):
+    """Fused analytic route with zeros after the record: one rfft, one compiled pass building
+    the full spectrum (mean removal, gain, doubling, zero negative frequencies), one in-place
+    complex ifft."""
+    import scipy.fft as sfft
+
+    from . import _kernels_grid as kg
+
+    n = x.shape[0]
+    rest = x.shape[1:]
+    nfft = sfft.next_fast_len(n + npad, real=True) if npad > 0 else n
+    x2 = x.reshape(n, -1)
+    spec = sfft.rfft(x2, n=nfft, axis=0, workers=workers)
+    nf = spec.shape[0]
+    freqs = np.arange(nf) * (fs_hz / nfft)
+    g = np.asarray(gain(freqs), dtype=np.float64)
+    g0 = float(g[0])
+    g = _analytic_weights(g, nfft).astype(x.dtype)
+    if npad > 0:
+        mean = x2.mean(axis=0, dtype=np.float64).astype(x.dtype)
+        m = np.arange(nf)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            box = (1 - np.exp(-2j * np.pi * m * n / nfft)) / (1 - np.exp(-2j * np.pi * m / nfft))
+        box[0] = n
+        box = box.astype(spec.dtype)
+    else:
+        mean = np.zeros(x2.shape[1], dtype=x.dtype)
+        box = np.zeros(nf, dtype=spec.dtype)
+    full = np.empty((nfft, x2.shape[1]), dtype=spec.dtype)
+    kg.analytic_spectrum_nb(spec, g, box, mean, full)
+    del spec
+    out = sfft.ifft(full, axis=0, workers=workers, overwrite_x=True)
+    out = out[:n]
+    if npad > 0 and g0 != 0.0:
+        out += (g0 * mean).astype(out.dtype)
+    return out.reshape((n, *rest))
 
 
 def time_last_apply(
@@ -456,9 +503,7 @@ def notch(
     freqs = [freq_hz * h for h in range(1, int(harmonics) + 1) if freq_hz * h < fs / 2]
     if not freqs:
         raise UsageError(f"notch frequency {freq_hz} Hz is not below Nyquist ({fs / 2:g} Hz)")
-    sos = np.vstack(
-        [signal.tf2sos(*signal.iirnotch(f, quality, fs=fs)) for f in freqs]
-    )
+    sos = np.vstack([signal.tf2sos(*signal.iirnotch(f, quality, fs=fs)) for f in freqs])
 
     def func(x: np.ndarray) -> np.ndarray:
         return signal.sosfiltfilt(sos, x.astype(np.float64), axis=0).astype(dt)
@@ -609,9 +654,7 @@ def downsample(activity: xr.DataArray, *, factor: int) -> xr.DataArray:
         dask_gufunc_kwargs={"output_sizes": {"time_out": n_out}},
         keep_attrs=True,
     )
-    out = out.rename({"time_out": "time"}).assign_coords(
-        time=activity["time"].values[::factor]
-    )
+    out = out.rename({"time_out": "time"}).assign_coords(time=activity["time"].values[::factor])
     out["time"].attrs.update(activity["time"].attrs)
     out = out.transpose(*activity.dims)
     out.attrs["fs_hz"] = fs / factor

@@ -198,12 +198,29 @@ def _refine_focus(
     return out.reshape(*lead, 3)
 
 
+def _unit_direction(sig: xr.DataArray) -> tuple[xr.DataArray, xr.DataArray]:
+    """Unit direction-of-travel field ``sign(w) k / |k|`` (``k = -grad phi`` from
+    :func:`wavekit.analysis.gradients.phase_gradients`; ``w`` pooled over each frame)."""
+    from .gradients import phase_gradients
+
+    sig = sig.transpose(..., "time", "y", "x")
+    g = phase_gradients(sig, fields=())
+    kx = np.asarray(g["kx_rad_per_mm"].values, float)
+    ky = np.asarray(g["ky_rad_per_mm"].values, float)
+    _, sgn, frame_shape = _phase_and_sign(sig)
+    sgn = sgn.reshape(*frame_shape, 1, 1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        m = np.hypot(kx, ky)
+        ux = np.where(m > 0, sgn * kx / m, np.nan)
+        uy = np.where(m > 0, sgn * ky / m, np.nan)
+    return sig.copy(data=ux), sig.copy(data=uy)
+
+
 def _critical(signal: xr.DataArray, which: str, per_frame: bool) -> xr.Dataset:
-    from .vectorfield import curl, direction_field, divergence
+    from .vectorfield import curl, divergence
 
     sig = _grid(_check(signal))
-    d = direction_field(sig, unit=True)
-    vx, vy = d["dir_x"], d["dir_y"]
+    vx, vy = _unit_direction(sig)
     if not per_frame:
         vx = vx.mean("time", skipna=True)
         vy = vy.mean("time", skipna=True)
@@ -268,7 +285,8 @@ def find_source(
     Notes
     -----
     The unit direction-of-travel field ``u = sign(w) k / |k|`` with ``k = -grad phi``
-    (:func:`wavekit.analysis.vectorfield.direction_field`) of an ideal source is ``r_hat``, whose
+    (:func:`wavekit.analysis.gradients.phase_gradients`, ``w`` the frame's pooled temporal
+    frequency) of an ideal source is ``r_hat``, whose
     divergence ``1 / r`` peaks at the source (sinks: ``-1/r``). The divergence (central
     differences) is averaged over time unless ``per_frame``, smoothed by a NaN-aware 3x3 mean,
     and its extremum located (refined to the centroid of the smoothed divergence over the
@@ -707,6 +725,10 @@ def correlation_vs_distance(
     xarray.Dataset
         Along ``distance_mm`` (bin centres): ``correlation`` (mean over pairs) and ``n_pairs``;
         scalars ``correlation_length_mm`` (``lambda``), ``amplitude`` (``A``) and ``fit_r2``.
+        ``lambda`` is NaN when the fitted correlation at the nearest distance is below 0.05
+        (uncorrelated channels: the length is below the pitch) and ``inf`` when it exceeds 100
+        times the largest fitted distance (no decay over the array); ``attrs["fit_note"]``
+        says which.
 
     Notes
     -----
@@ -815,6 +837,12 @@ def correlation_vs_distance(
         r2 = 1 - ss_res / ss_tot if ss_tot > 0 else np.nan
     except (RuntimeError, ValueError):
         amp = lam = r2 = np.nan
+    note = "fitted"
+    if np.isfinite(lam):
+        if amp * np.exp(-float(dfit[0]) / lam) < 0.05:
+            lam, note = np.nan, "no correlation at the nearest distance: length below the pitch"
+        elif lam > 100 * float(dfit.max()):
+            lam, note = np.inf, "correlation does not decay over the array"
     bc = np.where(good, centre, 0.5 * (edges[:-1] + edges[1:]))
     return xr.Dataset(
         {
@@ -827,6 +855,7 @@ def correlation_vs_distance(
         coords={"distance_mm": ("distance_mm", bc, {"units": "mm"})},
         attrs={
             "model": "A exp(-d / lambda), weighted least squares on binned means",
+            "fit_note": note,
             "n_channels": int(keep.size),
             "n_samples": int(nt),
             "seed": int(seed),

@@ -88,8 +88,9 @@ def _phase_randomize(a: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     nt = a.shape[-2]
     fin = np.isfinite(a)
     # NaN samples: the channel mean stands in for the transform only; NaN is put back after
-    mean = np.nanmean(np.where(fin, a, np.nan), axis=-2, keepdims=True)
-    mean = np.where(np.isfinite(mean), mean, 0.0)
+    cnt = fin.sum(axis=-2, keepdims=True)
+    tot = np.where(fin, a, 0.0).sum(axis=-2, keepdims=True)
+    mean = np.where(cnt > 0, tot / np.maximum(cnt, 1), 0.0)
     filled = np.where(fin, a, mean)
     spec = np.fft.rfft(filled - mean, axis=-2)
     theta = rng.uniform(-np.pi, np.pi, spec.shape)
@@ -433,8 +434,14 @@ def circular_summary(angles_deg) -> dict[str, float]:
     a = a[np.isfinite(a)]
     if a.size == 0:
         nan = float("nan")
-        return dict(mean_deg=nan, resultant_length=nan, circular_sd_deg=nan, rayleigh_z=nan,
-                    rayleigh_p=nan, n=0)
+        return dict(
+            mean_deg=nan,
+            resultant_length=nan,
+            circular_sd_deg=nan,
+            rayleigh_z=nan,
+            rayleigh_p=nan,
+            n=0,
+        )
     m = float(np.degrees(circ_mean(a)))
     m = 180.0 if m <= -180.0 + 1e-12 else m
     z, p = rayleigh_test(a)

@@ -162,6 +162,13 @@ def simulate(
     seed: Annotated[
         int | None, typer.Option("--seed", help="Random seed, recorded in the file [0].")
     ] = None,
+    float32: Annotated[
+        bool,
+        typer.Option(
+            "--float32/--float64",
+            help="Store the samples as float32 (half the size; the truth is unchanged).",
+        ),
+    ] = False,
     param: Annotated[
         list[str] | None,
         typer.Option(
@@ -239,6 +246,8 @@ def simulate(
 
     from ..io import save
 
+    if float32:
+        activity = activity.astype("float32", keep_attrs=True)
     path = save(activity, out, ground_truth=truth)
     time = activity["time"].values
     fs_hz = float(activity.attrs["fs_hz"])
@@ -251,7 +260,8 @@ def simulate(
                 "shape": [int(s) for s in activity.shape],
                 "fs_hz": fs_hz,
                 "duration_s": float(time.size / fs_hz),
-                "layout": truth.attrs.get("layout"),
+                "layout": truth.attrs.get("layout")
+                or ("irregular" if "channel" in activity.dims else "grid"),
                 "seed": truth.attrs.get("seed", seed),
                 "snr_db": truth.attrs.get("snr_db"),
                 "noise": truth.attrs.get("noise"),

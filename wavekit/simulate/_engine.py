@@ -45,6 +45,10 @@ EXTRA_DEFAULTS: dict[str, Any] = {
     "eeg_radius_mm": 100.0,
 }
 MASKS = ("none", "disc", "gaussian")
+#: kind parameters that must be numbers, integers or booleans when given
+_NUMERIC = {"centre_x_mm", "centre_y_mm", "t0_s", "axis_deg", "scale_mm"}
+_INTEGER = {"arms", "repeats"}
+_BOOLEAN = {"shuffle"}
 
 
 @dataclass
@@ -272,7 +276,6 @@ _COMPONENT_KEYS = ("frequency_hz", "speed_mm_per_s", "direction_deg", "amplitude
 
 
 def _components_extra(comps: list[dict[str, Any]], group: np.ndarray | None = None) -> dict:
-    n = len(comps)
     f = np.array([c["frequency_hz"] for c in comps], float)
     c_ = np.array([c["speed_mm_per_s"] for c in comps], float)
     extra = {
@@ -292,7 +295,6 @@ def _components_extra(comps: list[dict[str, Any]], group: np.ndarray | None = No
     }
     if group is not None:
         extra["component_group_speed_mm_per_s"] = (("component",), group, {"units": "mm/s"})
-    del n
     return extra
 
 
@@ -582,9 +584,17 @@ def simulate(
     _check_wave(c["frequency_hz"], c["speed_mm_per_s"], c["fs_hz"])
     e = {**EXTRA_DEFAULTS, **{k: v for k, v in kind_params.items() if k in EXTRA_DEFAULTS}}
     p = {**spec.defaults, **{k: v for k, v in kind_params.items() if k in spec.defaults}}
-    for k, v in p.items():  # numbers given as strings (CLI) are turned into numbers by the CLI
-        if isinstance(spec.defaults.get(k), float) and not isinstance(v, float):
+    for k, v in p.items():  # numeric parameters must be numbers (None: a default chosen later)
+        if k in _INTEGER and v is not None:
+            p[k] = _number(k, v, integer=True)
+        elif (isinstance(spec.defaults.get(k), float) or k in _NUMERIC) and v is not None:
             p[k] = _number(k, v)
+        elif k in _BOOLEAN and not isinstance(v, bool):
+            raise UsageError(f"{k} must be true or false, got {v!r}")
+    for k in ("extent_mm", "mask_radius_mm", "mask_centre_x_mm", "mask_centre_y_mm"):
+        if e[k] is not None:
+            e[k] = _number(k, e[k])
+    e["noise_corr_mm"] = _number("noise_corr_mm", e["noise_corr_mm"], positive=True)
     grid, xs, ys, layout_name = _layout_positions(layout, c, e)
     if grid:
         Y, X = np.meshgrid(ys, xs, indexing="ij")
@@ -708,7 +718,11 @@ def _mask(
 
 def _bad_channels(signal: np.ndarray, e: dict[str, Any], grid: bool) -> np.ndarray:
     bad = e["bad_channels"]
-    if bad is None or len(bad) == 0:
+    if bad is None:
+        return signal
+    bad = [bad] if isinstance(bad, int | str) else list(bad)
+    e["bad_channels"] = bad
+    if not bad:
         return signal
     flat = signal.reshape(signal.shape[0], -1)
     try:

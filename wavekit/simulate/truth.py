@@ -123,7 +123,16 @@ def truth_dataset(
 
 
 def parameters_of(truth: xr.Dataset) -> dict[str, Any]:
-    """The resolved simulation parameters stored in ``truth.attrs["parameters"]``."""
+    """The resolved simulation parameters stored in ``truth.attrs["parameters"]``.
+
+    Examples
+    --------
+    >>> from wavekit.simulate import simulate
+    >>> _, truth = simulate("target", duration_s=0.1)
+    >>> p = parameters_of(truth)
+    >>> p["mode"], p["centre_x_mm"], p["speed_mm_per_s"]
+    ('source', 3.0, 300.0)
+    """
     p = truth.attrs.get("parameters", "{}")
     return json.loads(p) if isinstance(p, str) else dict(p)
 

@@ -110,7 +110,15 @@ def plane_wave_local(
     direction_deg: float,
     **_: Any,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Local ``(omega, kx, ky)`` of :func:`plane_wave` (constant), broadcast to the inputs."""
+    """Local ``(omega, kx, ky)`` of :func:`plane_wave` (constant), broadcast to the inputs.
+
+    Examples
+    --------
+    >>> w, kx, ky = plane_wave_local(0.0, 0.0, 0.0, frequency_hz=10, speed_mm_per_s=300,
+    ...                              direction_deg=90)
+    >>> round(float(w), 4), round(float(kx), 6), round(float(ky), 6)
+    (62.8319, 0.0, 0.20944)
+    """
     omega, k = _wavenumber(frequency_hz, speed_mm_per_s)
     th = np.deg2rad(direction_deg)
     shape = np.broadcast_shapes(np.shape(t), np.shape(x), np.shape(y))
@@ -177,7 +185,15 @@ def target_wave_local(
     mode: str = "source",
     **_: Any,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Local ``(omega, kx, ky)`` of :func:`target_wave`; NaN wave vector at the centre."""
+    """Local ``(omega, kx, ky)`` of :func:`target_wave`; NaN wave vector at the centre.
+
+    Examples
+    --------
+    >>> w, kx, ky = target_wave_local(0.0, np.array([1.0]), np.array([0.0]), frequency_hz=10,
+    ...     speed_mm_per_s=300, centre_x_mm=0, centre_y_mm=0, mode="sink")
+    >>> float(np.sign(kx[0]))   # a sink travels toward its centre
+    -1.0
+    """
     omega, k = _wavenumber(frequency_hz, speed_mm_per_s)
     dx = np.asarray(x, float) - centre_x_mm
     dy = np.asarray(y, float) - centre_y_mm
@@ -221,7 +237,14 @@ def spiral_centre(
     centre_vy_mm_per_s: float = 0.0,
     **_: Any,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Position of the spiral's centre at time ``t``: ``r0 + v0 t``."""
+    """Position of the spiral's centre at time ``t``: ``r0 + v0 t``.
+
+    Examples
+    --------
+    >>> [float(v) for v in spiral_centre(2.0, centre_x_mm=1.0, centre_y_mm=0.0,
+    ...                                  centre_vx_mm_per_s=0.5)]
+    [2.0, 0.0]
+    """
     t = np.asarray(t, float)
     return centre_x_mm + centre_vx_mm_per_s * t, centre_y_mm + centre_vy_mm_per_s * t
 
@@ -305,6 +328,13 @@ def spiral_wave_local(
 
     ``k = chi m (-y', x') / rho^2 + sigma k (x', y') / rho`` and, with a moving centre,
     ``omega_local = omega + k . v0`` (the Doppler shift).
+
+    Examples
+    --------
+    >>> w, kx, ky = spiral_wave_local(0.0, np.array([1.0]), np.array([0.0]), frequency_hz=10,
+    ...     speed_mm_per_s=1e12, centre_x_mm=0, centre_y_mm=0, chirality="ccw")
+    >>> round(float(kx[0]), 9), round(float(ky[0]), 9)   # travel CCW: +y at (1, 0)
+    (0.0, 1.0)
     """
     omega, k = _wavenumber(frequency_hz, speed_mm_per_s)
     t, x, y = np.asarray(t, float), np.asarray(x, float), np.asarray(y, float)
@@ -392,7 +422,7 @@ def saddle_wave_local(
     scale_mm: float = 1.0,
     **_: Any,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Local ``(omega, kx, ky)`` of :func:`saddle_wave`."""
+    """Local ``(omega, kx, ky)`` of :func:`saddle_wave` (see its example)."""
     omega, k = _wavenumber(frequency_hz, speed_mm_per_s)
     u, v, a = _saddle_uv(x, y, centre_x_mm, centre_y_mm, axis_deg)
     g = k / float(scale_mm)
@@ -430,7 +460,14 @@ def synchronous(
 def synchronous_local(
     t: Any, x: Any, y: Any, *, frequency_hz: float, **_: Any
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Local ``(omega, 0, 0)`` of :func:`synchronous`."""
+    """Local ``(omega, 0, 0)`` of :func:`synchronous`.
+
+    Examples
+    --------
+    >>> w, kx, ky = synchronous_local(0.0, 1.0, 2.0, frequency_hz=1.0)
+    >>> round(float(w), 6), float(kx), float(ky)
+    (6.283185, 0.0, 0.0)
+    """
     shape = np.broadcast_shapes(np.shape(t), np.shape(x), np.shape(y))
     return np.full(shape, TWO_PI * float(frequency_hz)), np.zeros(shape), np.zeros(shape)
 
@@ -491,7 +528,14 @@ def packet_centre(
     group_speed_mm_per_s: float = 0.0,
     **_: Any,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Centre of a wave packet's envelope: ``r0 + v_g e_theta (t - t0)``."""
+    """Centre of a wave packet's envelope: ``r0 + v_g e_theta (t - t0)``.
+
+    Examples
+    --------
+    >>> [float(v) for v in packet_centre(1.5, direction_deg=0, centre_x_mm=0, centre_y_mm=0,
+    ...                                  t0_s=1.0, group_speed_mm_per_s=2.0)]
+    [1.0, 0.0]
+    """
     th = np.deg2rad(direction_deg)
     d = group_speed_mm_per_s * (np.asarray(t, float) - t0_s)
     return centre_x_mm + d * np.cos(th), centre_y_mm + d * np.sin(th)
