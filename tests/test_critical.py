@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import xarray as xr
-
 from _patternwaves import grid, phase_field
+
 from wavekit.analysis.critical import (
     classify_jacobian,
     critical_points,
@@ -170,3 +170,11 @@ def test_tracking_a_drifting_spiral_core():
     s = track_points(phase_singularities(da), max_distance_mm=0.6, max_gap_frames=2)
     assert np.unique(s.track.values).size == 1
     assert int(s.track_length.max()) == 30
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    import wavekit.analysis.critical as mod
+
+    assert doctest.testmod(mod, optionflags=doctest.NORMALIZE_WHITESPACE).failed == 0

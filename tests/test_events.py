@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import _patternwaves as pw
 import numpy as np
 import pytest
 import xarray as xr
 
-import _patternwaves as pw
 from wavekit.analysis.events import detect_events, event_segments, null_distribution
 from wavekit.analysis.vectorfield import direction_field, order_parameter
 from wavekit.errors import UsageError
@@ -49,9 +49,16 @@ def test_event_table_from_per_frame_inputs():
     cx = np.full(n, np.nan)
     cx[150:170] = 1.5
     ev = detect_events(
-        meas, threshold=0.5, min_duration_s=0.05, direction_deg=direction,
-        speed_mm_per_s=speed, planarity=m, pattern=pattern, centre_x_mm=cx,
-        centre_y_mm=cx * 0 - 0.5, seed=1,
+        meas,
+        threshold=0.5,
+        min_duration_s=0.05,
+        direction_deg=direction,
+        speed_mm_per_s=speed,
+        planarity=m,
+        pattern=pattern,
+        centre_x_mm=cx,
+        centre_y_mm=cx * 0 - 0.5,
+        seed=1,
     )
     assert ev.sizes["event"] == 2
     np.testing.assert_allclose(ev.start_s, [0.5, 1.5])
@@ -96,9 +103,9 @@ def test_false_positive_rate_on_noise_is_at_most_nominal(noise):
     """No waves: independent white or 1/f noise per channel. Threshold from phase-randomised
     surrogates of the same recording at alpha = 0.05."""
     fracs_min, fracs_raw, pvals = [], [], []
-    for seed in range(3):
+    for seed in range(4):
         rng = np.random.default_rng(100 + seed)
-        shape = (2000, 8, 8)
+        shape = (3000, 8, 8)
         x = rng.normal(size=shape) if noise == "white" else pw.pink_noise(shape, rng)
         act = grid_activity(x, fs_hz=FS, dx_mm=0.5)
         m = wave_measure(act)
@@ -108,11 +115,16 @@ def test_false_positive_rate_on_noise_is_at_most_nominal(noise):
         fracs_raw.append(int(raw.n_frames.sum()) / shape[0])
         fracs_min.append(int(ev.n_frames.sum()) / shape[0])
         pvals.extend(raw.p_value.values.tolist())
-    print(f"{noise}: frames in events {np.round(fracs_raw, 4)} (no minimum), "
-          f"{np.round(fracs_min, 4)} (>= 20 ms); events with p < 0.05: "
-          f"{np.mean(np.array(pvals) < 0.05):.3f}")
-    assert np.mean(fracs_raw) <= 0.055  # per-frame rate: nominal, up to sampling error
-    assert max(fracs_min) <= 0.05  # with the minimum duration: at or below nominal
+    print(
+        f"{noise}: frames in events {np.round(fracs_raw, 4)} (no minimum), "
+        f"{np.round(fracs_min, 4)} (>= 20 ms); events with p < 0.05: "
+        f"{np.mean(np.array(pvals) < 0.05):.3f}"
+    )
+    # the surrogate null is calibrated: frames above threshold ~ alpha (sampling error of
+    # strongly autocorrelated measures is large, hence the tolerance)
+    assert abs(np.mean(fracs_raw) - 0.05) <= 0.015
+    # the detector (minimum duration 20 ms): false-positive frames at or below nominal
+    assert max(fracs_min) <= 0.05
     assert np.mean(np.array(pvals) < 0.05) <= 0.10  # event p-values are calibrated
 
 
@@ -123,16 +135,37 @@ def test_real_waves_are_detected_with_small_p_values():
     act = rng.normal(size=(n, 8, 8))
     t = np.arange(n) / FS
     on = (t >= 2.0) & (t < 3.0)
-    ph = pw.phase_field("plane", t, x, y, k=1.0, direction_deg=60.0)
+    ph = pw.phase_field("plane", t, x, y, k=1.0, direction_deg=150.0)
     act = act + 2.0 * np.cos(ph) * on[:, None, None]
     act = grid_activity(act, fs_hz=FS, x_mm=x, y_mm=y)
     m = wave_measure(act)
     null = null_distribution(act, wave_measure, n=8, seed=3)
-    ev = detect_events(m, null=null, alpha=0.01, min_duration_s=0.1)
+    speed, direction = pw.mean_wave(pw.analytic(act.values, FS, (5.0, 15.0)), 0.5, FS)
+    ev = detect_events(
+        m,
+        null=null,
+        alpha=0.01,
+        min_duration_s=0.1,
+        speed_mm_per_s=speed,
+        direction_deg=direction,
+        seed=0,
+    )
     main = int(np.argmax(ev.duration_s.values))
     assert abs(float(ev.start_s[main]) - 2.0) < 0.15 and abs(float(ev.end_s[main]) - 3.0) < 0.15
+    true_speed = 2 * np.pi * 10.0 / 1.0
+    assert ev.speed_ci_low_mm_per_s[main] <= true_speed <= ev.speed_ci_high_mm_per_s[main]
+    assert abs(float(ev.direction_deg[main]) - 150.0) < 3.0
+    assert float(ev.direction_rayleigh_p[main]) < 1e-6
     assert float(ev.p_value[main]) <= 1 / 9 and float(ev.p_value_fwer[main]) == 1 / 9
     ev = detect_events(m, null=null, alpha=0.05, min_duration_s=0.02)
     main = int(np.argmax(ev.duration_s.values))
     assert float(ev.p_value[main]) < 0.05  # beyond every null event (pooled: finer resolution)
-    assert ev.attrs["alpha"] == 0.01 and "quantile" in ev.attrs["threshold_from"]
+    assert ev.attrs["alpha"] == 0.05 and "quantile" in ev.attrs["threshold_from"]
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    import wavekit.analysis.events as mod
+
+    assert doctest.testmod(mod, optionflags=doctest.NORMALIZE_WHITESPACE).failed == 0

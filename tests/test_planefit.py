@@ -7,7 +7,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 import xarray as xr
-from _fitwaves import analytic_band, ang_err, grid_case, irregular_case, random_positions
+from _fitwaves import (
+    analytic_band,
+    ang_err,
+    grid_case,
+    grid_positions,
+    irregular_case,
+    random_positions,
+)
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -193,10 +200,19 @@ def test_permutation_p_value():
 # ------------------------------------------------------------------------ kernels vs references
 
 
-def _kernel_inputs(n, seed, kmag, nan_frac, noise, nt=3):
+def _kernel_inputs(n, seed, kmag, nan_frac, noise, nt=3, grid=False):
     rng = np.random.default_rng(seed)
-    x, y = random_positions(n, 3.0, rng)
+    if grid:  # a lattice of about n sites: separable rotations
+        m = max(2, int(np.sqrt(n)))
+        x, y = grid_positions(m, 0.4)
+        n = x.size
+    else:
+        x, y = random_positions(n, 3.0, rng)
     lay = fit_layout(x, y)
+    if not grid:
+        assert lay.sep[0].size == 0
+    elif n >= 25:
+        assert lay.sep[4].size > 0  # the lattice paths are exercised
     ang = rng.uniform(-np.pi, np.pi)
     kx, ky = kmag * np.cos(ang), kmag * np.sin(ang)
     th = -(kx * x + ky * y)[None, :] + rng.uniform(-np.pi, np.pi, (nt, 1))
@@ -214,9 +230,11 @@ def _kernel_inputs(n, seed, kmag, nan_frac, noise, nt=3):
     noise=st.sampled_from([0.0, 0.3, 1.5]),
     mode=st.sampled_from([K.MODE_AUTO, K.MODE_FULL, K.MODE_GRID]),
     n_perm=st.sampled_from([0, 3]),
+    grid=st.booleans(),
 )
-def test_plane_kernel_matches_reference(n, seed, kmag, nan_frac, noise, mode, n_perm):
-    lay, c, s, w, _ = _kernel_inputs(n, seed, kmag, nan_frac, noise)
+def test_plane_kernel_matches_reference(n, seed, kmag, nan_frac, noise, mode, n_perm, grid):
+    lay, c, s, w, _ = _kernel_inputs(n, seed, kmag, nan_frac, noise, grid=grid)
+    n = c.shape[1]
     perms = np.array(
         [np.random.default_rng(seed + i).permutation(n) for i in range(n_perm)], dtype=np.int64
     ).reshape(n_perm, n)
@@ -237,6 +255,7 @@ def test_plane_kernel_matches_reference(n, seed, kmag, nan_frac, noise, mode, n_
         50,
         1e-10 * lay.dk,
         perms,
+        lay.sep,
     )
     got = K.plane_fit_frames(*args)
     ref = K.ref_plane_fit_frames(*args)
@@ -298,6 +317,7 @@ def test_full_search_finds_global_maximum(seed, kmag, noise):
         50,
         1e-12,
         np.zeros((0, 30), np.int64),
+        lay.sep,
     )
     g = np.linspace(-lay.k_max, lay.k_max, 301)
     gx, gy = np.meshgrid(g, g)
@@ -305,6 +325,39 @@ def test_full_search_finds_global_maximum(seed, kmag, noise):
     r = np.abs(np.exp(1j * (np.outer(gx.ravel(), lay.x) + np.outer(gy.ravel(), lay.y))) @ z)
     r = r[np.hypot(gx.ravel(), gy.ravel()) <= lay.k_max] / w[0].sum()
     assert got[0, 3] >= r.max() - 1e-9
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    m=st.integers(4, 9),
+    seed=st.integers(0, 2**31),
+    kmag=st.floats(0.0, 3.0),
+    nan_frac=st.sampled_from([0.0, 0.3]),
+)
+def test_lattice_kernels_match_reference(m, seed, kmag, nan_frac):
+    lay, c, s, w, (kx, ky) = _kernel_inputs(m * m, seed, kmag, nan_frac, 0.3, nt=1, grid=True)
+    c, s, w = c[0], s[0], w[0]
+    sep = lay.sep
+    if sep[4].size == 0:
+        return
+    cbuf = np.empty((3, sep[5].size))
+    a = K.pair_start_classes(c, s, w, lay.pi, lay.pj, sep[4], sep[5], sep[6], cbuf)
+    b = K.ref_pair_start_classes(c, s, w, lay.pi, lay.pj, sep[4], sep[5], sep[6])
+    assert a[2] == b[2]
+    if a[2]:
+        np.testing.assert_allclose(a[:2], b[:2], rtol=1e-7, atol=1e-9)
+    zr, zi = np.empty(c.size), np.empty(c.size)
+    ebuf = np.empty((4, c.size))
+    r1 = K._rotate_sep(c, s, w, kx, ky, sep, ebuf, zr, zi)
+    np.testing.assert_allclose(r1, K.ref_eval(c, s, w, lay.x, lay.y, kx, ky), rtol=1e-9, atol=1e-9)
+
+
+@given(y=st.floats(-1e3, 1e3), x=st.floats(-1e3, 1e3))
+def test_fast_atan2(y, x):
+    a = K.fast_atan2(y, x)
+    np.testing.assert_allclose(a, K.ref_fast_atan2(np.array(y), np.array(x)), atol=1e-12)
+    if x != 0 or y != 0:
+        assert abs(np.angle(np.exp(1j * (a - np.arctan2(y, x))))) < 3e-6
 
 
 def test_align_window_keeps_pattern():

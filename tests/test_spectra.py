@@ -172,3 +172,19 @@ def test_complex_svd_separates_two_waves_and_keeps_nan_sites_out():
     assert _ang(dirs[0], -90.0) < 2.0 and _ang(dirs[1], 0.0) < 2.0
     assert float(m.explained_variance_ratio.sum()) > 0.97
     assert float(m.explained_variance_ratio[0]) > float(m.explained_variance_ratio[1])
+
+
+def test_complex_svd_dask_matches_numpy():
+    from wavekit.analysis.phase import analytic_signal
+
+    a = plane(direction_deg=45.0, wavelength_mm=5.0, freq_hz=8.0, n=10, duration_s=1.0)
+    z = analytic_signal(a, band_hz=(4, 16))
+    m1 = complex_svd_modes(z, n_modes=2)
+    m2 = complex_svd_modes(z.chunk({"time": 50}), n_modes=2)
+    np.testing.assert_allclose(
+        m1.explained_variance_ratio.values, m2.explained_variance_ratio.values, rtol=1e-9
+    )
+    np.testing.assert_allclose(m1.spatial_mode[0].values, m2.spatial_mode[0].values, atol=1e-9)
+    np.testing.assert_allclose(
+        m1.temporal_coefficient[0].values, m2.temporal_coefficient[0].values, atol=1e-9
+    )

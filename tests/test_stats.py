@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import _patternwaves as pw
 import numpy as np
 import pytest
 
-import _patternwaves as pw
 from wavekit.analysis.stats import (
     block_length,
     bootstrap_ci,
@@ -37,6 +37,7 @@ def test_phase_surrogate_keeps_spectra_and_breaks_coordination():
         p0 = np.abs(np.fft.rfft(act.values[:, i, j])) ** 2
         p1 = np.abs(np.fft.rfft(s.values[:, i, j])) ** 2
         np.testing.assert_allclose(p1, p0, rtol=1e-8, atol=1e-8 * p0.max())
+
     # the wave's phase step between neighbouring columns is consistent in the data, random in
     # the surrogate (Fourier phase at the wave's frequency)
     def steps(v):
@@ -68,8 +69,12 @@ def test_shuffle_and_shift_surrogates():
     a, b = act.values[:, 1, 1], st.values[:, 1, 1]
     shifts = [k for k in range(a.size) if np.allclose(np.roll(a, k), b)]
     assert len(shifts) == 1 and 20 <= shifts[0] <= a.size - 20
-    irr = irregular_activity(np.random.default_rng(1).normal(size=(50, 4)), fs_hz=10.0,
-                             x_mm=[0, 1, 2, 3], y_mm=[0, 0, 0, 0])
+    irr = irregular_activity(
+        np.random.default_rng(1).normal(size=(50, 4)),
+        fs_hz=10.0,
+        x_mm=[0, 1, 2, 3],
+        y_mm=[0, 0, 0, 0],
+    )
     assert surrogate(irr, method="shift", seed=0).dims == ("time", "channel")
 
 
@@ -123,15 +128,6 @@ def test_bootstrap_iid_coverage_and_edge_cases():
     assert bootstrap_ci(np.arange(10.0), seed=5) == bootstrap_ci(np.arange(10.0), seed=5)
 
 
-def _per_frame_speed(z, dx, fs):
-    """Phase speed w / |k| of each frame from array-summed complex products (no unwrapping)."""
-    kx = -np.angle(np.nansum(z[:, :, 1:] * np.conj(z[:, :, :-1]), axis=(1, 2))) / dx
-    ky = -np.angle(np.nansum(z[:, 1:, :] * np.conj(z[:, :-1, :]), axis=(1, 2))) / dx
-    w = np.angle(np.nansum(z[2:] * np.conj(z[:-2]), axis=(1, 2))) * fs / 2
-    w = np.concatenate([[w[0]], w, [w[-1]]])
-    return np.abs(w) / np.hypot(kx, ky)
-
-
 def test_bootstrap_interval_of_event_speed_covers_truth_90_to_98_percent():
     """Plane-wave events of 1 s at 5 dB (white noise, band-passed): per-frame speeds are
     strongly autocorrelated; the moving-block t interval must cover the true speed."""
@@ -143,10 +139,11 @@ def test_bootstrap_interval_of_event_speed_covers_truth_90_to_98_percent():
     for _ in range(160):
         lam = rng.uniform(4.0, 10.0)
         true = f * lam
-        ph = pw.phase_field("plane", t, x, y, f_hz=f, k=2 * np.pi / lam,
-                            direction_deg=rng.uniform(-180, 180))
+        ph = pw.phase_field(
+            "plane", t, x, y, f_hz=f, k=2 * np.pi / lam, direction_deg=rng.uniform(-180, 180)
+        )
         z = pw.analytic(pw.add_noise(np.cos(ph), 5.0, rng), fs, (5.0, 15.0))[margin:-margin]
-        speeds = _per_frame_speed(z, dx, fs)
+        speeds, _ = pw.mean_wave(z, dx, fs)
         _, lo, hi = bootstrap_ci(speeds, n_boot=1000, seed=rng)
         cover.append(lo <= true <= hi)
         _, lo, hi = bootstrap_ci(speeds, n_boot=1000, seed=rng, interval="percentile")
@@ -166,3 +163,11 @@ def test_circular_summary_and_dispersion():
     assert u["rayleigh_p"] > 0.001
     assert np.isnan(circular_summary([])["mean_deg"])
     assert float(circular_dispersion(np.array([0.0, np.pi]))) > 8  # R ~ 0: dispersion huge
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    import wavekit.analysis.stats as mod
+
+    assert doctest.testmod(mod, optionflags=doctest.NORMALIZE_WHITESPACE).failed == 0

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import xarray as xr
-
 from _patternwaves import grid, phase_field, to_da
+
 from wavekit.analysis.vectorfield import (
     curl,
     diff_ref,
@@ -130,3 +130,11 @@ def test_dask_input_gives_the_same_answer():
     lazy = vector_field_measures(vx.chunk({"time": 1}), vy.chunk({"time": 1}))
     assert lazy.curl.chunks is not None
     xr.testing.assert_allclose(eager, lazy.compute())
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    import wavekit.analysis.vectorfield as mod
+
+    assert doctest.testmod(mod, optionflags=doctest.NORMALIZE_WHITESPACE).failed == 0

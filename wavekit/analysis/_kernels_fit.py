@@ -96,6 +96,50 @@ def _rotate(c, s, w, x, y, kx, ky, zr, zi):
 
 
 @numba.njit(cache=True)
+def _rotate_sep(c, s, w, kx, ky, sep, ebuf, zr, zi):
+    """:func:`_rotate` for lattice layouts: ``exp(i k.r_j) = exp(i kx ux[ix_j]) exp(i ky uy[iy_j])``
+    with ``sep = (ux, ix, uy, iy)`` the layout's distinct coordinates, so a grid of n channels
+    costs ``nx + ny`` sine/cosine pairs instead of ``n``."""
+    ux, ix, uy, iy = sep[0], sep[1], sep[2], sep[3]
+    for q in range(ux.size):
+        ebuf[0, q] = np.cos(kx * ux[q])
+        ebuf[1, q] = np.sin(kx * ux[q])
+    for q in range(uy.size):
+        ebuf[2, q] = np.cos(ky * uy[q])
+        ebuf[3, q] = np.sin(ky * uy[q])
+    sr = 0.0
+    si = 0.0
+    sw = 0.0
+    for j in range(c.size):
+        wj = w[j]
+        if wj == 0.0:
+            zr[j] = 0.0
+            zi[j] = 0.0
+            continue
+        a = ix[j]
+        b = iy[j]
+        ca = ebuf[0, a] * ebuf[2, b] - ebuf[1, a] * ebuf[3, b]
+        sa = ebuf[0, a] * ebuf[3, b] + ebuf[1, a] * ebuf[2, b]
+        zr[j] = c[j] * ca - s[j] * sa
+        zi[j] = c[j] * sa + s[j] * ca
+        sr += wj * zr[j]
+        si += wj * zi[j]
+        sw += wj
+    return sr, si, sw
+
+
+def no_sep():
+    """The ``sep`` argument meaning "not a lattice": plain rotations and per-pair starts.
+
+    For a lattice ``sep = (ux, ix, uy, iy, pcls, cdx, cdy)``: distinct x and y coordinates with
+    each channel's index into them (:func:`_rotate_sep`), and each neighbour pair's displacement
+    class with the classes' displacements (:func:`pair_start_classes`).
+    """
+    e, ei = np.zeros(0), np.zeros(0, np.int64)
+    return (e, ei, e, ei, ei, e, e)
+
+
+@numba.njit(cache=True)
 def _cis_small(e):
     """``cos e, sin e`` by Taylor series, exact to round-off for ``|e| <= 0.25``."""
     e2 = e * e
@@ -136,13 +180,17 @@ def _rotate_by(zr, zi, w, x, y, dkx, dky, nzr, nzi):
 def refine(c, s, w, x, y, kx, ky, max_iter, tol):
     """Newton ascent of R(k) from ``(kx, ky)``; returns ``kx, ky, phi, R``."""
     buf = np.empty((4, c.size))
-    return refine_into(c, s, w, x, y, kx, ky, max_iter, tol, buf)
+    e, ei = np.zeros(0), np.zeros(0, np.int64)
+    sep = (e, ei, e, ei, ei, e, e)
+    return refine_into(c, s, w, x, y, kx, ky, max_iter, tol, buf, sep, buf)
 
 
 @numba.njit(cache=True)
-def refine_into(c, s, w, x, y, kx, ky, max_iter, tol, buf):
+def refine_into(c, s, w, x, y, kx, ky, max_iter, tol, buf, sep, ebuf):
     """:func:`refine` with work space ``buf`` (4 x n); leaves the rotated phasors
-    ``exp(i (theta_j + k.r_j))`` of the returned ``k`` in ``buf[0]``, ``buf[1]``.
+    ``exp(i (theta_j + k.r_j))`` of the returned ``k`` in ``buf[0]``, ``buf[1]``. With a
+    non-empty ``sep`` (see :func:`_rotate_sep`) the first rotation is separable (``ebuf``: 4 rows
+    at least as long as the distinct coordinates).
 
     Each step solves ``M d = -sum_j w_j sin(e_j) v_j`` with ``v_j = (x_j, y_j, -1)``,
     ``e_j = theta_j + k.r_j - phi`` and ``M = sum_j w_j max(cos e_j, 0.05) v_j v_j^T`` (the
@@ -155,7 +203,10 @@ def refine_into(c, s, w, x, y, kx, ky, max_iter, tol, buf):
     nzr = buf[2]
     nzi = buf[3]
     swapped = False
-    sr, si, sw = _rotate(c, s, w, x, y, kx, ky, zr, zi)
+    if sep[0].size > 0:
+        sr, si, sw = _rotate_sep(c, s, w, kx, ky, sep, ebuf, zr, zi)
+    else:
+        sr, si, sw = _rotate(c, s, w, x, y, kx, ky, zr, zi)
     if sw == 0.0:
         return np.nan, np.nan, np.nan, np.nan
     r = np.hypot(sr, si)
@@ -220,9 +271,14 @@ def refine_into(c, s, w, x, y, kx, ky, max_iter, tol, buf):
     return kx, ky, np.arctan2(si, sr), r / sw
 
 
+# least-squares fit of atan(a) / a as a polynomial in a^2 on [0, 1] (max error 1.8e-6 rad)
+_A0, _A1, _A2 = 0.99997983, -0.33265542, 0.19366989
+_A3, _A4, _A5 = -0.11664998, 0.05282219, -0.01176997
+
+
 @numba.njit(cache=True)
 def fast_atan2(y, x):
-    """atan2 to about 1e-5 rad (odd minimax polynomial on [0, 1] plus octant folding)."""
+    """atan2 to 2e-6 rad (odd polynomial on [0, 1] plus octant folding): a start value only."""
     ax = abs(x)
     ay = abs(y)
     mx = max(ax, ay)
@@ -230,11 +286,11 @@ def fast_atan2(y, x):
         return 0.0
     a = min(ax, ay) / mx
     s2 = a * a
-    r = ((-0.0464964749 * s2 + 0.15931422) * s2 - 0.327622764) * s2 * a + a
+    r = a * (_A0 + s2 * (_A1 + s2 * (_A2 + s2 * (_A3 + s2 * (_A4 + s2 * _A5)))))
     if ay > ax:
-        r = 1.57079637 - r
+        r = 0.5 * np.pi - r
     if x < 0.0:
-        r = 3.14159274 - r
+        r = np.pi - r
     if y < 0.0:
         r = -r
     return r
@@ -246,9 +302,9 @@ def ref_fast_atan2(y, x):
     mx = np.maximum(ax, ay)
     a = np.minimum(ax, ay) / np.where(mx == 0, 1.0, mx)
     s2 = a * a
-    r = ((-0.0464964749 * s2 + 0.15931422) * s2 - 0.327622764) * s2 * a + a
-    r = np.where(ay > ax, 1.57079637 - r, r)
-    r = np.where(x < 0, 3.14159274 - r, r)
+    r = a * (_A0 + s2 * (_A1 + s2 * (_A2 + s2 * (_A3 + s2 * (_A4 + s2 * _A5)))))
+    r = np.where(ay > ax, 0.5 * np.pi - r, r)
+    r = np.where(x < 0, np.pi - r, r)
     r = np.where(y < 0, -r, r)
     return np.where(mx == 0, 0.0, r)
 
@@ -312,27 +368,38 @@ def grid_best(c, s, w, er, ei, kgx, kgy):
 def fit_one(c, s, w, x, y, pi, pj, er, ei, kgx, kgy, mode, grid_below, max_iter, tol):
     """One circular-linear plane fit: returns ``kx, ky, phi, R``."""
     buf = np.empty((8, c.size))
+    e, ei = np.zeros(0), np.zeros(0, np.int64)
+    sep = (e, ei, e, ei, ei, e, e)
     return fit_one_into(
-        c, s, w, x, y, pi, pj, er, ei, kgx, kgy, mode, grid_below, max_iter, tol, buf
+        c, s, w, x, y, pi, pj, er, ei, kgx, kgy, mode, grid_below, max_iter, tol, buf, sep
     )
 
 
 @numba.njit(cache=True)
-def fit_one_into(c, s, w, x, y, pi, pj, er, ei, kgx, kgy, mode, grid_below, max_iter, tol, buf):
-    """:func:`fit_one` with work space ``buf`` (8 x n); leaves the rotated phasors of the best
-    fit in ``buf[0]``, ``buf[1]``."""
+def fit_one_into(
+    c, s, w, x, y, pi, pj, er, ei, kgx, kgy, mode, grid_below, max_iter, tol, buf, sep
+):
+    """:func:`fit_one` with work space ``buf`` (12 x n, or 8 x n with an empty ``sep``); leaves
+    the rotated phasors of the best fit in ``buf[0]``, ``buf[1]``."""
     bkx = bky = bphi = np.nan
     br = -1.0
     if mode != MODE_GRID:
-        kx0, ky0, ok = pair_start(c, s, w, pi, pj, x, y)
+        if sep[4].size > 0:
+            kx0, ky0, ok = pair_start_classes(c, s, w, pi, pj, sep[4], sep[5], sep[6], buf[8:11])
+        else:
+            kx0, ky0, ok = pair_start(c, s, w, pi, pj, x, y)
         if ok:
-            kx, ky, phi, r = refine_into(c, s, w, x, y, kx0, ky0, max_iter, tol, buf[0:4])
+            kx, ky, phi, r = refine_into(
+                c, s, w, x, y, kx0, ky0, max_iter, tol, buf[0:4], sep, buf[8:12]
+            )
             if r > br:
                 bkx, bky, bphi, br = kx, ky, phi, r
     if mode != MODE_AUTO or not (br >= grid_below):
         kx0, ky0, r0 = grid_best(c, s, w, er, ei, kgx, kgy)
         if r0 == r0:
-            kx, ky, phi, r = refine_into(c, s, w, x, y, kx0, ky0, max_iter, tol, buf[4:8])
+            kx, ky, phi, r = refine_into(
+                c, s, w, x, y, kx0, ky0, max_iter, tol, buf[4:8], sep, buf[8:12]
+            )
             if r > br:
                 bkx, bky, bphi, br = kx, ky, phi, r
                 buf[0, :] = buf[4]
@@ -401,26 +468,62 @@ def _stat(rho, n):
 
 @numba.njit(cache=True, parallel=True)
 def plane_fit_frames(
-    zc, zs, zw, x, y, pi, pj, er, ei, kgx, kgy, mode, grid_below, max_iter, tol, perms
+    zc, zs, zw, x, y, pi, pj, er, ei, kgx, kgy, mode, grid_below, max_iter, tol, perms, sep
 ):
     """Plane fits of every frame (row of ``zc``/``zs``/``zw``), parallel over frames.
 
     ``perms`` (n_perm x n_channel) permutes phases over positions for the shuffle test; the
-    shuffled fits always use the full search. Returns ``(n_frames, N_OUT)``.
+    shuffled fits always use the full search. ``sep`` describes a lattice layout for separable
+    rotations (:func:`_rotate_sep`; :func:`no_sep` otherwise). Returns ``(n_frames, N_OUT)``.
     """
     nt, nch = zc.shape
     out = np.full((nt, N_OUT), np.nan)
     nchunk = min(nt, 256)  # static chunks, each with its own work space
     for q in numba.prange(nchunk):
-        buf = np.empty((8, nch))
+        buf = np.empty((12, nch))
         cp = np.empty(nch)
         sp = np.empty(nch)
         wp = np.empty(nch)
         for t in range(q * nt // nchunk, (q + 1) * nt // nchunk):
-            _frame(
-                zc[t],
-                zs[t],
-                zw[t],
+            args = (x, y, pi, pj, er, ei, kgx, kgy, mode, grid_below, max_iter, tol, perms)
+            _frame(zc[t], zs[t], zw[t], args, buf, cp, sp, wp, sep, out[t])
+    return out
+
+
+@numba.njit(cache=True)
+def _frame(c, s, w, args, buf, cp, sp, wp, sep, out):
+    """One frame of :func:`plane_fit_frames` into the row ``out``."""
+    x, y, pi, pj, er, ei, kgx, kgy, mode, grid_below, max_iter, tol, perms = args
+    zr = buf[0]
+    zi = buf[1]
+    n = 0.0
+    for j in range(w.size):
+        if w[j] > 0.0:
+            n += 1.0
+    out[5] = n
+    if n < 3:
+        return
+    kx, ky, phi, r = fit_one_into(
+        c, s, w, x, y, pi, pj, er, ei, kgx, kgy, mode, grid_below, max_iter, tol, buf, sep
+    )
+    rho = rho_cc_rot(c, s, w, zr, zi) if kx == kx else np.nan
+    out[0] = kx
+    out[1] = ky
+    out[2] = phi
+    out[3] = r
+    out[4] = rho
+    if perms.shape[0] > 0:
+        st = _stat(rho, n)
+        cnt = 0.0
+        for p in range(perms.shape[0]):
+            for j in range(c.size):
+                cp[j] = c[perms[p, j]]
+                sp[j] = s[perms[p, j]]
+                wp[j] = w[perms[p, j]]
+            pkx, _pky, _pphi, _pr = fit_one_into(
+                cp,
+                sp,
+                wp,
                 x,
                 y,
                 pi,
@@ -429,94 +532,17 @@ def plane_fit_frames(
                 ei,
                 kgx,
                 kgy,
-                mode,
+                MODE_FULL,
                 grid_below,
                 max_iter,
                 tol,
-                perms,
                 buf,
-                cp,
-                sp,
-                wp,
-                out[t],
+                sep,
             )
-    return out
-
-
-@numba.njit(cache=True)
-def _frame(
-    c,
-    s,
-    w,
-    x,
-    y,
-    pi,
-    pj,
-    er,
-    ei,
-    kgx,
-    kgy,
-    mode,
-    grid_below,
-    max_iter,
-    tol,
-    perms,
-    buf,
-    cp,
-    sp,
-    wp,
-    out,
-):
-    """One frame of :func:`plane_fit_frames` into the row ``out``."""
-    if True:
-        zr = buf[0]
-        zi = buf[1]
-        n = 0.0
-        for j in range(w.size):
-            if w[j] > 0.0:
-                n += 1.0
-        out[5] = n
-        if n < 3:
-            return
-        kx, ky, phi, r = fit_one_into(
-            c, s, w, x, y, pi, pj, er, ei, kgx, kgy, mode, grid_below, max_iter, tol, buf
-        )
-        rho = rho_cc_rot(c, s, w, zr, zi) if kx == kx else np.nan
-        out[0] = kx
-        out[1] = ky
-        out[2] = phi
-        out[3] = r
-        out[4] = rho
-        if perms.shape[0] > 0:
-            st = _stat(rho, n)
-            cnt = 0.0
-            for p in range(perms.shape[0]):
-                for j in range(c.size):
-                    cp[j] = c[perms[p, j]]
-                    sp[j] = s[perms[p, j]]
-                    wp[j] = w[perms[p, j]]
-                pkx, _pky, _pphi, _pr = fit_one_into(
-                    cp,
-                    sp,
-                    wp,
-                    x,
-                    y,
-                    pi,
-                    pj,
-                    er,
-                    ei,
-                    kgx,
-                    kgy,
-                    MODE_FULL,
-                    grid_below,
-                    max_iter,
-                    tol,
-                    buf,
-                )
-                prho = rho_cc_rot(cp, sp, wp, zr, zi) if pkx == pkx else np.nan
-                if _stat(prho, n) >= st:
-                    cnt += 1.0
-            out[6] = cnt
+            prho = rho_cc_rot(cp, sp, wp, zr, zi) if pkx == pkx else np.nan
+            if _stat(prho, n) >= st - 1e-9:  # ties (to round-off) count as exceedances
+                cnt += 1.0
+        out[6] = cnt
 
 
 # ------------------------------------------------------------------------ plane fit: references
@@ -567,6 +593,63 @@ def ref_refine(c, s, w, x, y, kx, ky, max_iter, tol):
     return kx, ky, np.arctan2(si, sr), r / sw
 
 
+@numba.njit(cache=True)
+def pair_start_classes(c, s, w, pi, pj, pcls, cdx, cdy, cbuf):
+    """:func:`pair_start` for lattices: pairs with the same displacement ``(cdx, cdy)[g]`` form a
+    class ``g``; each class contributes ``arg sum_pairs w_i w_j z_i conj(z_j)`` (one angle per
+    class instead of one per pair), weighted by its summed ``w_i w_j``. ``cbuf``: 3 x n_classes.
+    """
+    ncls = cdx.size
+    for g in range(ncls):
+        cbuf[0, g] = 0.0
+        cbuf[1, g] = 0.0
+        cbuf[2, g] = 0.0
+    for p in range(pi.size):
+        i = pi[p]
+        j = pj[p]
+        ww = w[i] * w[j]
+        if ww == 0.0:
+            continue
+        g = pcls[p]
+        cbuf[0, g] += ww * (c[i] * c[j] + s[i] * s[j])
+        cbuf[1, g] += ww * (s[i] * c[j] - c[i] * s[j])
+        cbuf[2, g] += ww
+    a00 = a01 = a11 = b0 = b1 = 0.0
+    for g in range(ncls):
+        ww = cbuf[2, g]
+        if ww == 0.0:
+            continue
+        d = np.arctan2(cbuf[1, g], cbuf[0, g])
+        dx = cdx[g]
+        dy = cdy[g]
+        a00 += ww * dx * dx
+        a01 += ww * dx * dy
+        a11 += ww * dy * dy
+        b0 -= ww * dx * d
+        b1 -= ww * dy * d
+    det = a00 * a11 - a01 * a01
+    if det <= 1e-12 * (a00 * a11 + 1e-300):
+        return 0.0, 0.0, False
+    return (a11 * b0 - a01 * b1) / det, (a00 * b1 - a01 * b0) / det, True
+
+
+def ref_pair_start_classes(c, s, w, pi, pj, pcls, cdx, cdy):
+    """NumPy twin of :func:`pair_start_classes` (``bincount`` per class, then ``lstsq``)."""
+    ww = w[pi] * w[pj]
+    z = ww * (c[pi] + 1j * s[pi]) * (c[pj] - 1j * s[pj])
+    n = cdx.size
+    zs = np.bincount(pcls, weights=z.real, minlength=n) + 1j * np.bincount(
+        pcls, weights=z.imag, minlength=n
+    )
+    cw = np.bincount(pcls, weights=ww, minlength=n)
+    keep = cw > 0
+    a = np.stack([cdx, cdy], axis=1)[keep] * np.sqrt(cw[keep])[:, None]
+    if keep.sum() < 2 or np.linalg.matrix_rank(a) < 2:
+        return 0.0, 0.0, False
+    k, *_ = np.linalg.lstsq(a, -np.angle(zs[keep]) * np.sqrt(cw[keep]), rcond=None)
+    return float(k[0]), float(k[1]), True
+
+
 def ref_pair_start(c, s, w, pi, pj, x, y):
     """NumPy twin of :func:`pair_start` (weighted least squares with ``lstsq``)."""
     ww = w[pi] * w[pj]
@@ -592,10 +675,13 @@ def ref_grid_best(c, s, w, er, ei, kgx, kgy):
     return float(kgx[g]), float(kgy[g]), float(np.abs(sm[g]) / sw)
 
 
-def ref_fit_one(c, s, w, x, y, pi, pj, er, ei, kgx, kgy, mode, grid_below, max_iter, tol):
+def ref_fit_one(c, s, w, x, y, pi, pj, er, ei, kgx, kgy, mode, grid_below, max_iter, tol, sep=None):
     best = (np.nan, np.nan, np.nan, -1.0)
     if mode != MODE_GRID:
-        kx0, ky0, ok = ref_pair_start(c, s, w, pi, pj, x, y)
+        if sep is not None and sep[4].size > 0:
+            kx0, ky0, ok = ref_pair_start_classes(c, s, w, pi, pj, sep[4], sep[5], sep[6])
+        else:
+            kx0, ky0, ok = ref_pair_start(c, s, w, pi, pj, x, y)
         if ok:
             res = ref_refine(c, s, w, x, y, kx0, ky0, max_iter, tol)
             if res[3] > best[3]:
@@ -619,7 +705,7 @@ def ref_rho_cc(c, s, w, x, y, kx, ky):
 
 
 def ref_plane_fit_frames(
-    zc, zs, zw, x, y, pi, pj, er, ei, kgx, kgy, mode, grid_below, max_iter, tol, perms
+    zc, zs, zw, x, y, pi, pj, er, ei, kgx, kgy, mode, grid_below, max_iter, tol, perms, sep=None
 ):
     """NumPy twin of :func:`plane_fit_frames` (one frame at a time)."""
     nt = zc.shape[0]
@@ -631,7 +717,7 @@ def ref_plane_fit_frames(
         if n < 3:
             continue
         kx, ky, phi, r = ref_fit_one(
-            c, s, w, x, y, pi, pj, er, ei, kgx, kgy, mode, grid_below, max_iter, tol
+            c, s, w, x, y, pi, pj, er, ei, kgx, kgy, mode, grid_below, max_iter, tol, sep
         )
         rho = ref_rho_cc(c, s, w, x, y, kx, ky)
         out[t, :5] = kx, ky, phi, r, rho
@@ -641,9 +727,24 @@ def ref_plane_fit_frames(
             for idx in perms:
                 cp, sp, wp = c[idx], s[idx], w[idx]
                 pk = ref_fit_one(
-                    cp, sp, wp, x, y, pi, pj, er, ei, kgx, kgy, MODE_FULL, grid_below, max_iter, tol
+                    cp,
+                    sp,
+                    wp,
+                    x,
+                    y,
+                    pi,
+                    pj,
+                    er,
+                    ei,
+                    kgx,
+                    kgy,
+                    MODE_FULL,
+                    grid_below,
+                    max_iter,
+                    tol,
+                    sep,
                 )
-                cnt += _stat.py_func(ref_rho_cc(cp, sp, wp, x, y, pk[0], pk[1]), n) >= st
+                cnt += _stat.py_func(ref_rho_cc(cp, sp, wp, x, y, pk[0], pk[1]), n) >= st - 1e-9
             out[t, 6] = cnt
     return out
 
@@ -669,6 +770,9 @@ def local_fit(zc, zs, zw, x, y, nbr, max_iter, tol):
         ww = np.empty(m)
         xx = np.empty(m)
         yy = np.empty(m)
+        buf = np.empty((4, m))
+        e, ei = np.zeros(0), np.zeros(0, np.int64)
+        sep = (e, ei, e, ei, ei, e, e)
         for ch in range(nch):
             if zw[t, ch] == 0.0:
                 continue
@@ -706,7 +810,9 @@ def local_fit(zc, zs, zw, x, y, nbr, max_iter, tol):
                 continue
             kx0 = (a11 * b0 - a01 * b1) / det
             ky0 = (a00 * b1 - a01 * b0) / det
-            kx, ky, _phi, r = refine(cc, ss, ww, xx, yy, kx0, ky0, max_iter, tol)
+            kx, ky, _phi, r = refine_into(
+                cc, ss, ww, xx, yy, kx0, ky0, max_iter, tol, buf, sep, buf
+            )
             out[t, ch, 0] = kx
             out[t, ch, 1] = ky
             out[t, ch, 2] = r

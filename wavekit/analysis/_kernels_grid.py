@@ -22,9 +22,15 @@ so NaN channels are excluded (never treated as zero) and a NaN never spreads bey
 from __future__ import annotations
 
 import math
+import warnings
 
 import numba
+import numba.extending
 import numpy as np
+from numba.core.errors import NumbaIRAssumptionWarning
+
+# inlining the overloaded polynomial into parallel loops trips a harmless pedantic IR check
+warnings.filterwarnings("ignore", message=r".*_make_atan2", category=NumbaIRAssumptionWarning)
 
 # atan(a) ~ a * P(a^2) on [0, 1]; coefficients fitted (minimax by iteratively reweighted least
 # squares) for this module; max abs error 3.9e-8 rad.
@@ -40,28 +46,52 @@ _HALF_PI = math.pi / 2
 _PI = math.pi
 
 
-@numba.njit(cache=True, inline="always", error_model="numpy")
+def _make_atan2(ft):
+    """Polynomial ``atan2(y, x)`` with every constant in the float type ``ft`` (float32 kernels
+    then stay in single precision and vectorise twice as wide)."""
+    c0, c1, c2, c3, c4, c5, c6, c7 = (ft(c) for c in (_C0, _C1, _C2, _C3, _C4, _C5, _C6, _C7))
+    half_pi, pi, zero, nan = ft(_HALF_PI), ft(_PI), ft(0.0), ft(math.nan)
+
+    def atan2_poly(y, x):
+        ax = abs(x)
+        ay = abs(y)
+        mx = ax if ax > ay else ay
+        mn = ay if ax > ay else ax
+        a = mn / mx if mx > zero else zero
+        s = a * a
+        r = ((((((c7 * s + c6) * s + c5) * s + c4) * s + c3) * s + c2) * s + c1) * s + c0
+        r = r * a
+        if ay > ax:
+            r = half_pi - r
+        if x < zero:
+            r = pi - r
+        if y < zero:
+            r = -r
+        if r <= -pi:  # a tiny negative y rounds onto the cut: keep (-pi, pi]
+            r = pi
+        if x != x or y != y:
+            r = nan
+        return r
+
+    return atan2_poly
+
+
 def _atan2(y, x):
-    """Polynomial ``atan2(y, x)`` in (-pi, pi]; NaN in, NaN out; ``atan2(0, 0) = 0``."""
-    ax = abs(x)
-    ay = abs(y)
-    mx = ax if ax > ay else ay
-    mn = ay if ax > ay else ax
-    a = mn / mx if mx > 0 else mn * 0.0
-    s = a * a
-    r = ((((((_C7 * s + _C6) * s + _C5) * s + _C4) * s + _C3) * s + _C2) * s + _C1) * s + _C0
-    r = r * a
-    if ay > ax:
-        r = _HALF_PI - r
-    if x < 0:
-        r = _PI - r
-    if y < 0:
-        r = -r
-    if r <= -_PI:  # a tiny negative y rounds onto the cut: keep (-pi, pi]
-        r = _PI
-    if x != x or y != y:
-        r = math.nan
-    return r
+    """Polynomial ``atan2(y, x)`` in (-pi, pi]; NaN in, NaN out; ``atan2(0, 0) = 0``.
+
+    Compiled in the precision of its arguments (float32 when both are float32). Max abs
+    error 4e-8 rad in double precision, about 2e-7 rad (a few float32 ulp) in single.
+    """
+    return _make_atan2(float)(y, x)
+
+
+@numba.extending.overload(_atan2, inline="always", jit_options={"error_model": "numpy"})
+def _atan2_overload(y, x):
+    if isinstance(y, numba.types.Float) and isinstance(x, numba.types.Float):
+        if y.bitwidth == 32 and x.bitwidth == 32:
+            return _make_atan2(np.float32)
+        return _make_atan2(np.float64)
+    return None
 
 
 @numba.njit(cache=True, inline="always", error_model="numpy")
@@ -89,43 +119,117 @@ def _rule(lr, li, cr, ci, rr, ri, okl, okr, ul, uc, ur):
 
 # The frame kernels work on the float view ``zf`` of a complex array ``z`` (shape (n, ny, 2 nx):
 # real part of z[t, i, j] at zf[t, i, 2j], imaginary part at zf[t, i, 2j + 1]). Each runs a
-# branch-free loop over interior samples (central products; vectorised by LLVM), then a fix-up
-# loop that applies the full neighbour rule at the edges and wherever the fast value is NaN or
-# the centre is not finite.
+# branch-free loop over interior samples (central products; vectorised by LLVM), then applies
+# the full neighbour rule at the edges and, when the frame (or a neighbouring frame) holds a
+# non-finite value, at every sample whose fast value is NaN or whose centre is not finite.
+
+
+@numba.njit(cache=True, error_model="numpy", fastmath={"reassoc"})
+def _frame_finite(zf, t):
+    """True when every value of frame ``t`` is finite (one vectorised pass: inf - inf and
+    NaN - NaN are NaN, which survives the sum)."""
+    acc = zf[t, 0, 0] * 0
+    for i in range(zf.shape[1]):
+        for j in range(zf.shape[2]):
+            acc += zf[t, i, j] - zf[t, i, j]
+    return acc == 0
 
 
 @numba.njit(cache=True, error_model="numpy")
-def _frame_x(zf, t, x, inv2, out, scale):
+def _fix_x(zf, t, i, j, x, out, scale):
+    nx = zf.shape[2] // 2
+    cr = zf[t, i, 2 * j]
+    ci = zf[t, i, 2 * j + 1]
+    if not _ok(cr, ci):
+        out[t, i, j] = math.nan
+        return
+    lr, li, okl, ul = cr, ci, False, x[j]
+    rr, ri, okr, ur = cr, ci, False, x[j]
+    if j > 0:
+        lr, li, ul = zf[t, i, 2 * j - 2], zf[t, i, 2 * j - 1], x[j - 1]
+        okl = _ok(lr, li)
+    if j < nx - 1:
+        rr, ri, ur = zf[t, i, 2 * j + 2], zf[t, i, 2 * j + 3], x[j + 1]
+        okr = _ok(rr, ri)
+    out[t, i, j] = scale * _rule(lr, li, cr, ci, rr, ri, okl, okr, ul, x[j], ur)
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _fix_y(zf, t, i, j, y, out, scale):
+    ny = zf.shape[1]
+    cr = zf[t, i, 2 * j]
+    ci = zf[t, i, 2 * j + 1]
+    if not _ok(cr, ci):
+        out[t, i, j] = math.nan
+        return
+    lr, li, okl, ul = cr, ci, False, y[i]
+    rr, ri, okr, ur = cr, ci, False, y[i]
+    if i > 0:
+        lr, li, ul = zf[t, i - 1, 2 * j], zf[t, i - 1, 2 * j + 1], y[i - 1]
+        okl = _ok(lr, li)
+    if i < ny - 1:
+        rr, ri, ur = zf[t, i + 1, 2 * j], zf[t, i + 1, 2 * j + 1], y[i + 1]
+        okr = _ok(rr, ri)
+    out[t, i, j] = scale * _rule(lr, li, cr, ci, rr, ri, okl, okr, ul, y[i], ur)
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _fix_t(zf, t, i, j, dt, out, scale):
+    nt = zf.shape[0]
+    cr = zf[t, i, 2 * j]
+    ci = zf[t, i, 2 * j + 1]
+    if not _ok(cr, ci):
+        out[t, i, j] = math.nan
+        return
+    lr, li, okl = cr, ci, False
+    rr, ri, okr = cr, ci, False
+    if t > 0:
+        lr, li = zf[t - 1, i, 2 * j], zf[t - 1, i, 2 * j + 1]
+        okl = _ok(lr, li)
+    if t < nt - 1:
+        rr, ri = zf[t + 1, i, 2 * j], zf[t + 1, i, 2 * j + 1]
+        okr = _ok(rr, ri)
+    out[t, i, j] = scale * _rule(lr, li, cr, ci, rr, ri, okl, okr, -dt, 0.0, dt)
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _frame_x(zf, t, x, inv2, out, scale, clean):
+    """Phase derivative along x of frame ``t``; ``clean``: the frame is all finite."""
     ny = zf.shape[1]
     nx = zf.shape[2] // 2
+    c = inv2[1] if nx > 2 else 0.0
+    uniform = True
+    for j in range(2, nx - 1):
+        uniform = uniform and inv2[j] == c
+    if uniform and clean and nx > 2:
+        # one long loop over the whole frame (row ends get wrong values, fixed below as edges)
+        fr = zf[t].reshape(ny * nx * 2)
+        fo = out[t].reshape(ny * nx)
+        for k in range(1, ny * nx - 1):
+            fo[k] = _pangle(fr[2 * k + 2], fr[2 * k + 3], fr[2 * k - 2], fr[2 * k - 1]) * c
+    else:
+        for i in range(ny):
+            for j in range(1, nx - 1):
+                out[t, i, j] = (
+                    _pangle(zf[t, i, 2 * j + 2], zf[t, i, 2 * j + 3], zf[t, i, 2 * j - 2],
+                            zf[t, i, 2 * j - 1]) * inv2[j]
+                )  # fmt: skip
     for i in range(ny):
-        for j in range(1, nx - 1):
-            out[t, i, j] = (
-                _pangle(zf[t, i, 2 * j + 2], zf[t, i, 2 * j + 3], zf[t, i, 2 * j - 2],
-                        zf[t, i, 2 * j - 1]) * inv2[j]
-            )  # fmt: skip
-        for j in range(nx):
-            cr = zf[t, i, 2 * j]
-            ci = zf[t, i, 2 * j + 1]
-            okc = _ok(cr, ci)
-            if 0 < j < nx - 1 and okc and out[t, i, j] == out[t, i, j]:
-                continue
-            if not okc:
-                out[t, i, j] = math.nan
-                continue
-            lr, li, okl, ul = cr, ci, False, x[j]
-            rr, ri, okr, ur = cr, ci, False, x[j]
-            if j > 0:
-                lr, li, ul = zf[t, i, 2 * j - 2], zf[t, i, 2 * j - 1], x[j - 1]
-                okl = _ok(lr, li)
-            if j < nx - 1:
-                rr, ri, ur = zf[t, i, 2 * j + 2], zf[t, i, 2 * j + 3], x[j + 1]
-                okr = _ok(rr, ri)
-            out[t, i, j] = scale * _rule(lr, li, cr, ci, rr, ri, okl, okr, ul, x[j], ur)
+        if clean:
+            _fix_x(zf, t, i, 0, x, out, scale)
+            if nx > 1:
+                _fix_x(zf, t, i, nx - 1, x, out, scale)
+        else:
+            for j in range(nx):
+                v = out[t, i, j]
+                if 0 < j < nx - 1 and v == v and _ok(zf[t, i, 2 * j], zf[t, i, 2 * j + 1]):
+                    continue
+                _fix_x(zf, t, i, j, x, out, scale)
 
 
 @numba.njit(cache=True, error_model="numpy")
-def _frame_y(zf, t, y, inv2, out, scale):
+def _frame_y(zf, t, y, inv2, out, scale, clean):
+    """Phase derivative along y of frame ``t``; ``clean``: the frame is all finite."""
     ny = zf.shape[1]
     nx = zf.shape[2] // 2
     for i in range(1, ny - 1):
@@ -136,32 +240,24 @@ def _frame_y(zf, t, y, inv2, out, scale):
                         zf[t, i - 1, 2 * j + 1]) * c
             )  # fmt: skip
     for i in range(ny):
+        edge = i == 0 or i == ny - 1
+        if clean and not edge:
+            continue
         for j in range(nx):
-            cr = zf[t, i, 2 * j]
-            ci = zf[t, i, 2 * j + 1]
-            okc = _ok(cr, ci)
-            if 0 < i < ny - 1 and okc and out[t, i, j] == out[t, i, j]:
+            v = out[t, i, j]
+            if not edge and v == v and _ok(zf[t, i, 2 * j], zf[t, i, 2 * j + 1]):
                 continue
-            if not okc:
-                out[t, i, j] = math.nan
-                continue
-            lr, li, okl, ul = cr, ci, False, y[i]
-            rr, ri, okr, ur = cr, ci, False, y[i]
-            if i > 0:
-                lr, li, ul = zf[t, i - 1, 2 * j], zf[t, i - 1, 2 * j + 1], y[i - 1]
-                okl = _ok(lr, li)
-            if i < ny - 1:
-                rr, ri, ur = zf[t, i + 1, 2 * j], zf[t, i + 1, 2 * j + 1], y[i + 1]
-                okr = _ok(rr, ri)
-            out[t, i, j] = scale * _rule(lr, li, cr, ci, rr, ri, okl, okr, ul, y[i], ur)
+            _fix_y(zf, t, i, j, y, out, scale)
 
 
 @numba.njit(cache=True, error_model="numpy")
-def _frame_t(zf, t, dt, out, scale):
+def _frame_t(zf, t, dt, out, scale, clean):
+    """Phase derivative along time at frame ``t``; ``clean``: frames t-1, t, t+1 all finite."""
     nt = zf.shape[0]
     ny = zf.shape[1]
     nx = zf.shape[2] // 2
-    if 0 < t < nt - 1:
+    edge = t == 0 or t == nt - 1
+    if not edge:
         c = scale / (2 * dt)
         for i in range(ny):
             for j in range(nx):
@@ -169,25 +265,23 @@ def _frame_t(zf, t, dt, out, scale):
                     _pangle(zf[t + 1, i, 2 * j], zf[t + 1, i, 2 * j + 1], zf[t - 1, i, 2 * j],
                             zf[t - 1, i, 2 * j + 1]) * c
                 )  # fmt: skip
+    if clean and not edge:
+        return
     for i in range(ny):
         for j in range(nx):
-            cr = zf[t, i, 2 * j]
-            ci = zf[t, i, 2 * j + 1]
-            okc = _ok(cr, ci)
-            if 0 < t < nt - 1 and okc and out[t, i, j] == out[t, i, j]:
+            v = out[t, i, j]
+            if not edge and v == v and _ok(zf[t, i, 2 * j], zf[t, i, 2 * j + 1]):
                 continue
-            if not okc:
-                out[t, i, j] = math.nan
-                continue
-            lr, li, okl = cr, ci, False
-            rr, ri, okr = cr, ci, False
-            if t > 0:
-                lr, li = zf[t - 1, i, 2 * j], zf[t - 1, i, 2 * j + 1]
-                okl = _ok(lr, li)
-            if t < nt - 1:
-                rr, ri = zf[t + 1, i, 2 * j], zf[t + 1, i, 2 * j + 1]
-                okr = _ok(rr, ri)
-            out[t, i, j] = scale * _rule(lr, li, cr, ci, rr, ri, okl, okr, -dt, 0.0, dt)
+            _fix_t(zf, t, i, j, dt, out, scale)
+
+
+@numba.njit(cache=True, parallel=True, error_model="numpy")
+def _finite_frames(zf):
+    n = zf.shape[0]
+    fin = np.empty(n, dtype=np.bool_)
+    for t in numba.prange(n):
+        fin[t] = _frame_finite(zf, t)
+    return fin
 
 
 @numba.njit(cache=True, error_model="numpy")
@@ -211,8 +305,9 @@ def spatial_gradient_nb(zf, x, y, gx, gy, scale):
     ix = _inv2(x, scale)
     iy = _inv2(y, scale)
     for k in numba.prange(zf.shape[0]):
-        _frame_x(zf, k, x, ix, gx, scale)
-        _frame_y(zf, k, y, iy, gy, scale)
+        clean = _frame_finite(zf, k)
+        _frame_x(zf, k, x, ix, gx, scale, clean)
+        _frame_y(zf, k, y, iy, gy, scale, clean)
 
 
 def spatial_gradient(z: np.ndarray, x, y, *, scale: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
@@ -276,8 +371,11 @@ def spatial_gradient_ref(
 def time_derivative_nb(zf, dt, out, scale):
     """``scale`` times the phase derivative along axis 0 (uniform step ``dt``) of the complex
     array viewed as floats ``zf`` (T, 1, 2 m), into ``out`` (T, 1, m)."""
-    for t in numba.prange(zf.shape[0]):
-        _frame_t(zf, t, dt, out, scale)
+    fin = _finite_frames(zf)
+    nt = zf.shape[0]
+    for t in numba.prange(nt):
+        clean = fin[t] and (t == 0 or fin[t - 1]) and (t == nt - 1 or fin[t + 1])
+        _frame_t(zf, t, dt, out, scale, clean)
 
 
 def time_derivative(z: np.ndarray, dt: float, *, scale: float = 1.0) -> np.ndarray:
@@ -297,9 +395,7 @@ def time_derivative_ref(z: np.ndarray, dt: float) -> np.ndarray:
 # ----------------------------------------------------------------------------- PGD
 
 
-@numba.njit(
-    cache=True, parallel=True, error_model="numpy", fastmath={"reassoc", "nsz", "contract"}
-)
+@numba.njit(cache=True, parallel=True, error_model="numpy", fastmath={"reassoc", "nsz", "contract"})
 def pgd_nb(gx, gy, rubino, resultant):
     """Both phase-gradient directionalities of each frame of ``gx``, ``gy`` (n, m).
 
@@ -364,7 +460,7 @@ def pgd_ref(gx: np.ndarray, gy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def _direction_point(kx, ky, f):
     s = -1.0 if f < 0 else 1.0
     d = _atan2(s * ky, s * kx) * (180.0 / math.pi)
-    if f != f or (kx == 0 and ky == 0):
+    if f != f or kx * kx + ky * ky == 0:
         d = math.nan  # no frequency or no gradient: no direction
     return d
 
@@ -411,13 +507,18 @@ def grid_fields_nb(
     ix = _inv2(x, -1.0)
     iy = _inv2(y, -1.0)
     inv_2pi = 1.0 / (2 * math.pi)
-    two_pi = 2 * math.pi
+    tp = np.empty(1, dtype=kx.dtype)  # 2 pi in the fields' precision (keeps float32 SIMD)
+    tp[0] = 2 * math.pi
+    two_pi = tp[0]
     ny = zf.shape[1]
     nx = zf.shape[2] // 2
-    for t in numba.prange(zf.shape[0]):
-        _frame_x(zf, t, x, ix, kx, -1.0)
-        _frame_y(zf, t, y, iy, ky, -1.0)
-        _frame_t(zf, t, dt, freq, inv_2pi)
+    fin = _finite_frames(zf)
+    nt = zf.shape[0]
+    for t in numba.prange(nt):
+        _frame_x(zf, t, x, ix, kx, -1.0, fin[t])
+        _frame_y(zf, t, y, iy, ky, -1.0, fin[t])
+        clean_t = fin[t] and (t == 0 or fin[t - 1]) and (t == nt - 1 or fin[t + 1])
+        _frame_t(zf, t, dt, freq, inv_2pi, clean_t)
         # one branch-free loop per requested field (vectorisable)
         if do_speed:
             for i in range(ny):

@@ -9,10 +9,10 @@ topology (plane, source, sink, spiral, saddle, critical points); take speeds fro
 therefore named ``flow_x``, ``flow_y`` (not ``*_speed``); their nominal unit is mm/s (pixels
 per frame times pitch times frame rate).
 
-Sign convention: for a wave ``cos(w t - k.r)`` with ``w > 0`` the phase flow points along
-``+k``, the direction of travel. Where the phase decreases in time (``w < 0``) the flow of the
-phase points the other way; pass ``direction="travel"`` (default) to flip frames with negative
-frequency so the flow always follows the direction of travel.
+Sign convention: the phase flow follows the lines of constant phase, so it points in the
+direction of travel: along ``+k`` for a wave ``cos(w t - k.r)`` with ``w > 0`` (and along
+``-k`` when ``w < 0``, where the SPEC's direction of travel is ``sign(w) k`` too). Sources
+(waves leaving a point) have a diverging flow, sinks a converging one.
 
 References
 ----------
@@ -41,11 +41,12 @@ def _check(signal: xr.DataArray, what: str) -> xr.DataArray:
     for d in ("time", "y", "x"):
         if d not in signal.dims:
             raise UsageError(f"{what} needs dims (time, y, x), got {signal.dims}")
-    if len(signal.dims) != 3:
-        raise UsageError(f"{what}: select one trial first (dims {signal.dims})")
     if signal.sizes["time"] < 2:
         raise UsageError(f"{what} needs at least 2 frames")
-    return signal.transpose("time", "y", "x")
+    sig = signal.transpose(..., "time", "y", "x")
+    if sig.chunks is not None:  # the solver runs through time: one chunk per trial
+        sig = sig.chunk({"time": -1, "y": -1, "x": -1})
+    return sig
 
 
 def _fs(signal: xr.DataArray) -> float:
@@ -87,19 +88,14 @@ def _finish(sig, u, v, n_iter, *, alpha, beta, kind, fs):
     )
     ds = xr.Dataset(
         {
-            "flow_x": (
-                ("time", "y", "x"),
-                u * sx,
-                {"units": "mm/s", "long_name": f"{kind} optical flow, x", "caution": caution},
+            "flow_x": (u * sx).assign_attrs(
+                units="mm/s", long_name=f"{kind} optical flow, x", caution=caution
             ),
-            "flow_y": (
-                ("time", "y", "x"),
-                v * sy,
-                {"units": "mm/s", "long_name": f"{kind} optical flow, y", "caution": caution},
+            "flow_y": (v * sy).assign_attrs(
+                units="mm/s", long_name=f"{kind} optical flow, y", caution=caution
             ),
-            "n_iterations": ("time", n_iter, {"long_name": "solver sweeps"}),
+            "n_iterations": n_iter.assign_attrs(long_name="solver sweeps"),
         },
-        coords={k: sig.coords[k] for k in sig.coords if set(sig.coords[k].dims) <= set(sig.dims)},
         attrs={
             "method": "Horn-Schunck with Charbonnier penalties (Townsend & Gong 2018)",
             "alpha": alpha,
@@ -110,6 +106,60 @@ def _finish(sig, u, v, n_iter, *, alpha, beta, kind, fs):
         },
     )
     return ds
+
+
+def _run(sig, block, kwargs):
+    u, v, n = xr.apply_ufunc(
+        block,
+        sig,
+        kwargs=kwargs,
+        input_core_dims=[["time", "y", "x"]],
+        output_core_dims=[["time", "y", "x"], ["time", "y", "x"], ["time"]],
+        dask="parallelized",
+        output_dtypes=[np.float64, np.float64, np.int64],
+    )
+    return u.transpose(*sig.dims), v.transpose(*sig.dims), n
+
+
+def _per_trial(block3):
+    """Apply ``block3`` (one (T, Y, X) array -> u, v, n) over any leading dims."""
+
+    def block(a, **kw):
+        lead = a.shape[:-3]
+        a3 = a.reshape((-1,) + a.shape[-3:])
+        outs = [block3(a3[i], **kw) for i in range(a3.shape[0])]
+        u = np.stack([o[0] for o in outs]).reshape(a.shape)
+        v = np.stack([o[1] for o in outs]).reshape(a.shape)
+        n = np.stack([o[2] for o in outs]).reshape(lead + a.shape[-3:-2])
+        return u, v, n
+
+    return block
+
+
+def _phase_block3(z, *, alpha, beta, max_iter, tol):
+    if not np.iscomplexobj(z):
+        z = np.exp(1j * np.asarray(z, dtype=np.float64))
+    ix, iy, it = phase_derivatives(z)
+    u, v, n_iter = _solve(ix, iy, it, alpha, beta, max_iter, tol)
+    bad = ~np.isfinite(z)
+    u[bad] = np.nan
+    v[bad] = np.nan
+    return u, v, n_iter
+
+
+def _amplitude_block3(a, *, alpha, beta, max_iter, tol, scale):
+    from .vectorfield import diff_ref
+
+    a = np.asarray(a, dtype=np.float64) / scale
+    nt, ny, nx = a.shape
+    ix = diff_ref(a, np.arange(nx, dtype=np.float64), -1)
+    iy = diff_ref(a, np.arange(ny, dtype=np.float64), -2)
+    it = diff_ref(a, np.arange(nt, dtype=np.float64), 0)
+    u, v, n_iter = _solve(ix, iy, it, alpha, beta, max_iter, tol)
+    bad = ~np.isfinite(a)
+    u[bad] = np.nan
+    v[bad] = np.nan
+    return u, v, n_iter
 
 
 def _solve(ix, iy, it, alpha, beta, max_iter, tol):
@@ -139,15 +189,15 @@ def phase_flow(
     beta: float = 0.01,
     max_iter: int = 500,
     tol: float = 1e-4,
-    direction: str = "travel",
 ) -> xr.Dataset:
     r"""Optical flow of the phase of a grid recording (Townsend & Gong 2018).
 
     Parameters
     ----------
     signal : xarray.DataArray
-        Complex signal or phase (radians), dims ``(time, y, x)``, coordinates in mm, attribute
-        ``fs_hz`` (or a time coordinate).
+        Complex signal or phase (radians), dims ``(..., time, y, x)`` (for example a leading
+        ``trial``), coordinates in mm, attribute ``fs_hz`` (or a time coordinate). Dask-backed
+        arrays are processed one trial (chunk of the leading dims) at a time, in parallel.
     alpha : float
         Smoothness weight (dimensionless: the solver works in pixels and frames, where phase
         derivatives are of order 1). Larger: smoother, smaller flow.
@@ -156,14 +206,11 @@ def phase_flow(
         penalty (robust to outliers), large values a quadratic one (classic Horn-Schunck).
     max_iter, tol : int, float
         Sweeps per frame at most; stop when the largest change is below ``tol`` pixels/frame.
-    direction : {"travel", "phase"}
-        ``"travel"`` flips frames whose temporal frequency is negative, so the flow follows the
-        direction of travel; ``"phase"`` returns the raw flow of the phase.
 
     Returns
     -------
     xarray.Dataset
-        ``flow_x``, ``flow_y`` (dims ``time, y, x``; nominal mm/s, **not speeds**),
+        ``flow_x``, ``flow_y`` (dims of ``signal``; nominal mm/s, **not speeds**),
         ``n_iterations`` per frame. NaN where the phase is NaN.
 
     Notes
@@ -203,22 +250,9 @@ def phase_flow(
     (63, 0)
     """
     sig = _check(signal, "phase_flow")
-    if direction not in ("travel", "phase"):
-        raise UsageError(f"direction must be 'travel' or 'phase', got {direction!r}")
     fs = _fs(signal)
-    z = np.asarray(sig.values)
-    if not np.iscomplexobj(z):
-        z = np.exp(1j * z.astype(np.float64))
-    ix, iy, it = phase_derivatives(z)
-    if direction == "travel":
-        from .vectorfield import _frequency_sign
-
-        sw = _frequency_sign(np.where(np.isfinite(z), z, 0))[:, None, None]
-        it = it * sw  # flipping d_t phi flips the flow
-    u, v, n_iter = _solve(ix, iy, it, alpha, beta, max_iter, tol)
-    bad = ~np.isfinite(z)
-    u[bad] = np.nan
-    v[bad] = np.nan
+    kw = dict(alpha=float(alpha), beta=float(beta), max_iter=int(max_iter), tol=float(tol))
+    u, v, n_iter = _run(sig, _per_trial(_phase_block3), kw)
     return _finish(sig, u, v, n_iter, alpha=alpha, beta=beta, kind="phase", fs=fs)
 
 
@@ -235,7 +269,7 @@ def amplitude_flow(
     Parameters
     ----------
     amplitude : xarray.DataArray
-        Real, dims ``(time, y, x)``, coordinates in mm. It is divided by its median absolute
+        Real, dims ``(..., time, y, x)``, coordinates in mm. It is divided by its median absolute
         value (over all finite samples) so that ``alpha`` has the same meaning as for the phase.
     alpha, beta, max_iter, tol
         As in :func:`phase_flow`.
@@ -266,20 +300,12 @@ def amplitude_flow(
     sig = _check(amplitude, "amplitude_flow")
     if np.iscomplexobj(sig.dtype.type(0)):
         raise UsageError("amplitude_flow takes a real field; for the phase use phase_flow")
-    from .vectorfield import diff_ref
-
     fs = _fs(amplitude)
-    a = np.asarray(sig.values, dtype=np.float64)
-    scale = np.nanmedian(np.abs(a))
+    scale = float(np.abs(sig).median(skipna=True))  # one number, computed lazily for dask
     if not np.isfinite(scale) or scale == 0:
         scale = 1.0
-    a = a / scale
-    nt, ny, nx = a.shape
-    ix = diff_ref(a, np.arange(nx, dtype=np.float64), -1)
-    iy = diff_ref(a, np.arange(ny, dtype=np.float64), -2)
-    it = diff_ref(a, np.arange(nt, dtype=np.float64), 0)
-    u, v, n_iter = _solve(ix, iy, it, alpha, beta, max_iter, tol)
-    bad = ~np.isfinite(a)
-    u[bad] = np.nan
-    v[bad] = np.nan
+    kw = dict(
+        alpha=float(alpha), beta=float(beta), max_iter=int(max_iter), tol=float(tol), scale=scale
+    )
+    u, v, n_iter = _run(sig, _per_trial(_amplitude_block3), kw)
     return _finish(sig, u, v, n_iter, alpha=alpha, beta=beta, kind="amplitude", fs=fs)

@@ -30,8 +30,9 @@ def _shuffle_sites(z: xr.DataArray, rng: np.random.Generator) -> xr.DataArray:
     return z.transpose(..., "y", "x").copy(data=flat)
 
 
-def _deciding_measures(z: xr.DataArray, frames: np.ndarray) -> dict:
-    """PGDs, radial and rotational correlations of the frames ``frames`` of complex ``z``."""
+def _deciding_measures(zf: xr.DataArray, sign: np.ndarray) -> dict:
+    """PGDs, radial and rotational correlations of the (loaded) frames ``zf`` of a complex
+    signal whose temporal frequency has sign ``sign`` (one per frame)."""
     from .gradients import phase_gradient_directionality, phase_gradients
     from .spatial import (
         find_rotation_centre,
@@ -40,24 +41,20 @@ def _deciding_measures(z: xr.DataArray, frames: np.ndarray) -> dict:
         phase_rotation_correlation,
     )
 
-    g = phase_gradients(z, fields=("frequency",))
-    gf = g.isel(time=frames)
-    pgd = phase_gradient_directionality(gf)
-    zf = z.isel(time=frames)
-    src = find_source(zf)
-    rad = phase_distance_correlation(zf, source=src)
-    cen = find_rotation_centre(zf)
-    rot = phase_rotation_correlation(zf, centre=cen)
+    pgd = phase_gradient_directionality(phase_gradients(zf, fields=()))
+    src = find_source(zf, frequency_sign=sign)
+    rad = phase_distance_correlation(zf, source=src, frequency_sign=sign)
+    cen = find_rotation_centre(zf, frequency_sign=sign)
+    rot = phase_rotation_correlation(zf, centre=cen, frequency_sign=sign)
     rho_d = float(np.nanmedian(rad["rho"].values))
     rho_r = float(np.nanmedian(rot["rho"].values))
-    x, y = z["x"].values, z["y"].values
+    x, y = zf["x"].values, zf["y"].values
     pitch = min(float(np.median(np.abs(np.diff(x)))), float(np.median(np.abs(np.diff(y)))))
     cx, cy = float(cen["x_mm"]), float(cen["y_mm"])
     inside = bool(
         x.min() + pitch <= cx <= x.max() - pitch and y.min() + pitch <= cy <= y.max() - pitch
     )
     return {
-        "gradients": g,
         "pgd_rubino2006": float(np.nanmedian(pgd["pgd_rubino2006"].values)),
         "pgd_unit_resultant": float(np.nanmedian(pgd["pgd_unit_resultant"].values)),
         "radial_rho": rho_d,
@@ -131,14 +128,15 @@ def analyze_motion_space(
     -----
     1. Band (given, or chosen from the spectrum), complex signal ``z`` by ``phase_method``,
        ``edge_s`` dropped at both ends.
-    2. Direction and frequency of the record: the pooled wave vector over all frames and
+    2. Direction and frequency ``f`` of the record: the pooled wave vector over all frames and
        sites (amplitude-weighted circular mean of neighbour phase differences,
        :func:`wavekit.analysis.gradients.pooled_wave_vector`); the direction is meaningful for
        ``planar`` motion (for radial and rotational motion it is the weak net drift). Speed per
-       frame: the pooled estimate of the frame for ``planar`` motion; for other motion (whose
-       mean wave vector cancels) the median over sites of the local phase speed ``|w| / |k|``.
-       The record's speed is the median over frames, with quartiles. Wavelength: pooled for
-       ``planar`` motion, else the median over frames of the median local ``2 pi / |k|``.
+       frame, ``2 pi |f| / |k|``: with the frame's pooled wave vector for ``planar`` motion,
+       with the median over sites of the local ``|k|`` otherwise (the mean wave vector of
+       radial and rotational motion cancels). The record's speed is the median over frames,
+       with quartiles. Wavelength: pooled for ``planar`` motion, else the median over frames of
+       the median local ``2 pi / |k|``.
     3. Deciding measures, medians over ``max_frames`` frames: the unit-resultant PGD; the
        phase-distance correlation ``rho`` about the source found from the divergence of the
        direction field (:func:`wavekit.analysis.spatial.phase_distance_correlation`); the
@@ -185,9 +183,9 @@ def analyze_motion_space(
     >>> round(float(m.speed_mm_per_s))
     40
     """
-    from .gradients import pooled_wave_vector
+    from .gradients import phase_gradients, pooled_wave_vector
     from .phase import analytic_signal, generalized_phase, morlet
-    from .spatial import correlation_vs_distance
+    from .spatial import _Frames, correlation_vs_distance
     from .spectra import directional_power, dominant_wave_vector
 
     act = validate_activity(activity)
@@ -216,19 +214,22 @@ def analyze_motion_space(
     nt = act.sizes["time"]
     edge = 1.0 / lo if edge_s is None else float(edge_s)
     ne = int(min(round(edge * fs), 0.1 * nt))
-    z = z.isel(time=slice(ne, nt - ne)).load()
+    z = z.isel(time=slice(ne, nt - ne))
     if z.sizes["time"] < 3:
         raise AnalysisError("record too short after dropping the filter edges")
     ntz = z.sizes["time"]
     frames = np.unique(np.linspace(1, ntz - 2, min(int(max_frames), ntz - 2)).astype(int))
+    # sign of the frequency of every frame from its neighbouring samples (full rate), then
+    # only the chosen frames are loaded
+    sign = _Frames(z).sign[frames]
+    zf = z.isel(time=frames).load()
 
-    meas = _deciding_measures(z, frames)
-    g = meas.pop("gradients")
+    meas = _deciding_measures(zf, sign)
 
     rng = np.random.default_rng(seed)
     null = {"pgd_unit_resultant": 0.0, "radial": 0.0, "rotation": 0.0}
     for _ in range(int(n_surrogates)):
-        sm = _deciding_measures(_shuffle_sites(z, rng), frames)
+        sm = _deciding_measures(_shuffle_sites(zf, rng), sign)
         null["pgd_unit_resultant"] = max(null["pgd_unit_resultant"], sm["pgd_unit_resultant"])
         null["radial"] = max(null["radial"], abs(sm["radial_rho"]))
         null["rotation"] = max(null["rotation"], abs(sm["rotation_rho"]))
@@ -246,31 +247,30 @@ def analyze_motion_space(
     else:
         motion = "none"
 
-    # direction, wavelength, frequency of the record; speed per frame
-    pooled = pooled_wave_vector(z)
+    # direction, wavelength, frequency of the record (lazy reductions for dask input)
+    pooled = pooled_wave_vector(z).compute()
+    f_rec = float(pooled["frequency_hz"])
+    # speed per frame from the frame's wave vector and the record's frequency
     if motion == "planar":
-        per = pooled_wave_vector(z, dims=("y", "x")).isel(time=frames)
-        speeds = np.asarray(per["speed_mm_per_s"].values, float)
+        per = pooled_wave_vector(zf, dims=("y", "x"))
+        kk = np.hypot(per["kx_rad_per_mm"].values, per["ky_rad_per_mm"].values)
+        with np.errstate(divide="ignore"):
+            speeds = 2 * np.pi * abs(f_rec) / np.asarray(kk, float)
+        wavelength = float(pooled["wavelength_mm"])
     else:
-        from .gradients import phase_gradients
-
-        gl = phase_gradients(z, fields=("speed", "wavelength"))
-        sp = gl["speed_mm_per_s"].isel(time=frames).values.reshape(frames.size, -1)
-        wl = gl["wavelength_mm"].isel(time=frames).values.reshape(frames.size, -1)
+        gl = phase_gradients(zf, fields=("speed", "wavelength"), frequency_hz=abs(f_rec))
+        sp = gl["speed_mm_per_s"].values.reshape(frames.size, -1)
+        wl = gl["wavelength_mm"].values.reshape(frames.size, -1)
         with np.errstate(all="ignore"):
             speeds = np.nanmedian(np.where(np.isfinite(sp), sp, np.nan), axis=1)
             wls = np.nanmedian(np.where(np.isfinite(wl), wl, np.nan), axis=1)
-    speeds = speeds[np.isfinite(speeds)]
-    if motion == "planar":
-        wavelength = float(pooled["wavelength_mm"])
-    else:
         wls = wls[np.isfinite(wls)]
         wavelength = float(np.median(wls)) if wls.size else np.nan
+    speeds = speeds[np.isfinite(speeds)]
     q25, q50, q75 = (np.percentile(speeds, q) if speeds.size else np.nan for q in (25, 50, 75))
-    del g
 
     # correlation length of the band-passed activity, first positive lobe
-    real = xr.apply_ufunc(np.real, z).assign_attrs(fs_hz=fs)
+    real = xr.apply_ufunc(np.real, z, dask="allowed").assign_attrs(fs_hz=fs)
     cvd = correlation_vs_distance(real, seed=seed)
     c = cvd["correlation"].values
     nonpos = np.flatnonzero(~(c > 0))
@@ -298,7 +298,7 @@ def analyze_motion_space(
         "speed_q75_mm_per_s": float(q75),
         "speed_iqr_mm_per_s": float(q75 - q25),
         "wavelength_mm": wavelength,
-        "frequency_hz": float(pooled["frequency_hz"]),
+        "frequency_hz": f_rec,
         "spatial_correlation_length_mm": float(cvd["correlation_length_mm"]),
         "pgd_unit_resultant": meas["pgd_unit_resultant"],
         "pgd_rubino2006": meas["pgd_rubino2006"],

@@ -5,8 +5,9 @@ Labels (:data:`PATTERNS`): ``synchronous``, ``plane``, ``source``, ``sink``, ``s
 
 The decision for one frame, in this order (thresholds are keyword options):
 
-1. **synchronous** when the Kuramoto synchrony ``R = |mean exp(i phi)|`` reaches
-   ``sync_threshold`` (all sites near one phase).
+1. **synchronous** when the Kuramoto synchrony ``R = |mean exp(i phi)|`` of the spatially
+   smoothed phasors reaches ``sync_threshold`` (all sites near one phase; smoothing first keeps
+   noise from pulling ``R`` down).
 2. **plane** when the directions of travel are aligned: the order parameter (resultant length
    of the unit direction vectors) ``Phi = |mean n|`` reaches ``plane_threshold``.
 3. Otherwise wavekit looks for a centre. Candidates are the cells where the direction field
@@ -57,6 +58,7 @@ import numpy as np
 import xarray as xr
 
 from ..errors import UsageError
+from .circstats import angle_deg
 from .critical import _bilinear_zero, _orientation, winding_numbers
 
 __all__ = ["PATTERNS", "classify_patterns", "pattern_coherence", "smooth_phasors"]
@@ -159,7 +161,9 @@ def classify_patterns(
     Parameters
     ----------
     signal : xarray.DataArray
-        Complex signal or phase (radians), dims ``(time, y, x)``, coordinates ``x``, ``y`` in mm.
+        Complex signal or phase (radians), dims ``(..., time, y, x)``, coordinates ``x``, ``y``
+        in mm. Leading dims (``trial``) are classified one index at a time; the array is
+        loaded into memory one trial at a time.
     velocity : xarray.Dataset, optional
         A vector field to classify instead of the direction of travel derived from the phase,
         with variables ``flow_x``, ``flow_y`` (for example from
@@ -167,8 +171,7 @@ def classify_patterns(
         used for the synchrony and the phase singularities.
     smooth_px : float
         Standard deviation (in sites) of the Gaussian applied to the unit phasors before the
-        direction field and the singularities are computed (0: none). Not applied to the
-        synchrony.
+        synchrony, the direction field and the singularities are computed (0: none).
     sync_threshold, plane_threshold, centre_threshold : float
         Thresholds of the synchrony ``R``, of the order parameter ``Phi`` and of the centre
         coherence ``max(|A_node|, |A_saddle|)`` (module docstring).
@@ -212,8 +215,28 @@ def classify_patterns(
     for d in ("time", "y", "x"):
         if d not in signal.dims:
             raise UsageError(f"classify_patterns needs dims (time, y, x), got {signal.dims}")
-    if len(signal.dims) != 3:
-        raise UsageError(f"classify_patterns: select one trial first (dims {signal.dims})")
+    lead = [d for d in signal.dims if d not in ("time", "y", "x")]
+    kw = dict(
+        smooth_px=smooth_px,
+        sync_threshold=sync_threshold,
+        plane_threshold=plane_threshold,
+        centre_threshold=centre_threshold,
+    )
+    if lead:  # one trial (or other leading index) at a time
+        st = signal.stack(_lead=lead)
+        vst = velocity.stack(_lead=lead) if velocity is not None else None
+        parts = [
+            classify_patterns(
+                st.isel(_lead=i).drop_vars(["_lead", *lead], errors="ignore"),
+                velocity=None
+                if vst is None
+                else vst.isel(_lead=i).drop_vars(["_lead", *lead], errors="ignore"),
+                **kw,
+            )
+            for i in range(st.sizes["_lead"])
+        ]
+        out = xr.concat(parts, dim="_lead").assign_coords(_lead=st["_lead"])
+        return out.unstack("_lead").transpose(*lead, "time")
     sig = signal.transpose("time", "y", "x")
     z = np.asarray(sig.values)
     if not np.iscomplexobj(z):
@@ -224,8 +247,8 @@ def classify_patterns(
 
     from .vectorfield import _frequency_sign, _sync_block
 
-    sync = _sync_block(z)
     u = smooth_phasors(z, smooth_px)
+    sync = _sync_block(u)
     if velocity is None:
         vx, vy = _direction(u, x, y)
     else:
@@ -287,7 +310,7 @@ def classify_patterns(
             continue
         a_node, a_sad = best_a
         out["node_coherence"][k] = abs(a_node)
-        out["node_angle_deg"][k] = np.degrees(np.angle(a_node))
+        out["node_angle_deg"][k] = angle_deg(a_node.imag, a_node.real)
         out["saddle_coherence"][k] = abs(a_sad)
         out["centre_x_mm"][k] = cxs[best]
         out["centre_y_mm"][k] = cys[best]

@@ -85,18 +85,23 @@ def phasors(phase: xr.DataArray) -> tuple[xr.DataArray, xr.DataArray, xr.DataArr
             "(wavekit.analysis.phase computes one)"
         )
     da = _as_channels(phase)
-    if np.issubdtype(da.dtype, np.complexfloating):
-        mag = np.abs(da)
-        ok = np.isfinite(mag) & (mag > 0)
-        safe = xr.where(ok, mag, 1.0)
-        c = xr.where(ok, np.real(da) / safe, 0.0)
-        s = xr.where(ok, np.imag(da) / safe, 0.0)
-    else:
-        ok = np.isfinite(da)
-        c = xr.where(ok, np.cos(da), 0.0)
-        s = xr.where(ok, np.sin(da), 0.0)
-    w = ok.astype(np.float64)
+    c, s, w = xr.apply_ufunc(
+        _phasors_np, da, output_core_dims=[[], [], []], dask="parallelized",
+        output_dtypes=[np.float64] * 3,
+    )  # fmt: skip
     return c, s, w
+
+
+def _phasors_np(a: np.ndarray):
+    if np.iscomplexobj(a):
+        mag = np.abs(a)
+        ok = np.isfinite(mag) & (mag > 0)
+        inv = np.divide(1.0, mag, out=np.zeros_like(mag), where=ok)
+        return a.real * inv, a.imag * inv, ok.astype(np.float64)
+    ok = np.isfinite(a)
+    th = np.where(ok, a, 0.0).astype(np.float64)
+    okf = ok.astype(np.float64)
+    return np.cos(th) * okf, np.sin(th) * okf, okf
 
 
 def _as_channels(da: xr.DataArray) -> xr.DataArray:
@@ -125,6 +130,7 @@ class FitLayout:
     ei: np.ndarray
     k_max: float
     dk: float
+    sep: tuple
 
 
 def fit_layout(
@@ -162,6 +168,23 @@ def fit_layout(
     keep = np.hypot(kgx, kgy) <= k_max + 1e-12
     kgx, kgy = kgx[keep].copy(), kgy[keep].copy()
     ph = np.outer(kgx, xc) + np.outer(kgy, yc)
+    ux, ix = np.unique(xc, return_inverse=True)
+    uy, iy = np.unique(yc, return_inverse=True)
+    # lattice accelerations (see _kernels_fit.no_sep): separable rotations, pair classes
+    dxy = np.round(np.stack([xc[pr[:, 0]] - xc[pr[:, 1]], yc[pr[:, 0]] - yc[pr[:, 1]]], 1), 9)
+    cls, pcls = np.unique(dxy, axis=0, return_inverse=True)
+    if ux.size + uy.size < n and cls.shape[0] <= pr.shape[0] // 4 and cls.shape[0] <= n:
+        sep = (
+            ux,
+            ix.astype(np.int64).ravel(),
+            uy,
+            iy.astype(np.int64).ravel(),
+            pcls.astype(np.int64).ravel(),
+            cls[:, 0].copy(),
+            cls[:, 1].copy(),
+        )
+    else:
+        sep = K.no_sep()
     return FitLayout(
         xc,
         yc,
@@ -175,6 +198,7 @@ def fit_layout(
         np.sin(ph),
         k_max,
         dk,
+        sep,
     )
 
 
@@ -185,11 +209,13 @@ def pooled_frequency(c: xr.DataArray, s: xr.DataArray, w: xr.DataArray, fs_hz: f
     phasors ``z``: the angle of the summed complex increments (never a difference of unwrapped
     phases), one-sided at the ends. Lazy for dask input.
     """
-    z = (c + 1j * s) * w
-    inc = (z * np.conj(z.shift(time=1))).sum("channel", skipna=True)  # increment ending at t
-    fwd = inc.shift(time=-1)
-    tot = inc.fillna(0) + fwd.fillna(0)
-    return np.angle(tot) * (fs_hz / (2 * np.pi))
+    # c, s are 0 where w == 0, so products with an invalid sample vanish
+    cp, sp = c.shift(time=1, fill_value=0.0), s.shift(time=1, fill_value=0.0)
+    re = (c * cp + s * sp).sum("channel")  # increment ending at t (0 at t = 0)
+    im = (s * cp - c * sp).sum("channel")
+    re = re + re.shift(time=-1, fill_value=0.0)
+    im = im + im.shift(time=-1, fill_value=0.0)
+    return xr.apply_ufunc(np.arctan2, im, re, dask="allowed") * (fs_hz / (2 * np.pi))
 
 
 # ----------------------------------------------------------------------------- block functions
@@ -236,6 +262,7 @@ def _frames_block(c, s, w, freq, *, lay, mode, grid_below, max_iter, tol, perms)
         max_iter,
         tol,
         perms,
+        lay.sep,
     )
     return _finish(raw, f, lay, perms.shape[0]).reshape(*lead, len(_FIELDS))
 

@@ -798,6 +798,7 @@ def interpolate_bad(
         output_dtypes=[activity.dtype],
         keep_attrs=True,
     ).transpose(*activity.dims)
-    out.attrs["interpolated_sites"] = [[int(r), int(c)] for r, c in zip(*np.nonzero(mask))]
+    rows, cols = np.nonzero(mask)
+    out.attrs["interpolated_sites"] = [[int(r), int(c)] for r, c in zip(rows, cols, strict=True)]
     out.name = activity.name
     return out

@@ -52,34 +52,46 @@ def _check(da: Any) -> xr.DataArray:
     return da
 
 
-def _phase_and_sign(signal: xr.DataArray) -> tuple[np.ndarray, np.ndarray, tuple]:
-    """Phase ``(F, S)`` of every frame (frames = all leading dims and time flattened), the sign
-    of each frame's temporal frequency ``(F,)``, and the frame shape."""
-    sig = signal.transpose(..., "time", *(("y", "x") if layout(signal) == "grid" else ("channel",)))
-    nsp = 2 if layout(signal) == "grid" else 1
-    data = sig.data
-    if hasattr(data, "compute"):
-        data = data.compute()
-    data = np.asarray(data)
-    frame_shape = data.shape[: data.ndim - nsp]
-    nt = frame_shape[-1]
-    z = data if np.iscomplexobj(data) else np.exp(1j * data.astype(np.float64))
-    z = z.reshape((-1, nt, int(np.prod(data.shape[-nsp:]))))
-    zz = np.where(np.isfinite(z), z, 0)
-    if nt >= 3:
-        nxt = np.concatenate([zz[:, 1:], zz[:, -1:]], axis=1)
-        prv = np.concatenate([zz[:, :1], zz[:, :-1]], axis=1)
-        sgn = np.sign(np.angle(np.sum(nxt * np.conj(prv), axis=-1)))
-    else:
-        sgn = np.ones(zz.shape[:2])
-    sgn = np.where(sgn == 0, 1.0, sgn)
-    ph = np.angle(z)
-    ph = np.where(np.isfinite(z), ph, np.nan)
-    return ph.reshape(-1, ph.shape[-1]), sgn.reshape(-1), frame_shape
+class _Frames:
+    """Frames of a phase or complex signal as rows ``(F, S)`` (frames = all leading dims and
+    time, flattened), read block by block so dask-backed input is never loaded whole."""
+
+    def __init__(self, signal: xr.DataArray, frequency_sign=None):
+        space = ("y", "x") if layout(signal) == "grid" else ("channel",)
+        self.sig = signal.transpose(..., "time", *space)
+        self.frame_shape = self.sig.shape[: self.sig.ndim - len(space)]
+        self.n = int(np.prod(self.frame_shape))
+        self.data = self.sig.data.reshape(self.n, -1)
+        self.sign = self._sign(space, frequency_sign)
+
+    def _sign(self, space, given) -> np.ndarray:
+        if given is not None:
+            g = np.broadcast_to(np.sign(np.asarray(given, dtype=float)), self.frame_shape)
+            return np.where(g == 0, 1.0, g).reshape(-1)
+        z = self.sig
+        if not np.iscomplexobj(z.dtype.type(0)):
+            z = np.exp(1j * z)
+        z = xr.where(np.isfinite(z.real) & np.isfinite(z.imag), z, 0)
+        if z.sizes["time"] < 2:
+            return np.ones(self.n)
+        nxt = z.shift(time=-1).fillna(z)  # one-sided at the ends of the record
+        prv = z.shift(time=1).fillna(z)
+        prod = (nxt * np.conj(prv)).sum(list(space))
+        sgn = np.sign(np.angle(np.asarray(prod.values)))
+        return np.where(sgn == 0, 1.0, sgn).reshape(-1)
+
+    def phase(self, i0: int, i1: int) -> np.ndarray:
+        blk = self.data[i0:i1]
+        if hasattr(blk, "compute"):
+            blk = blk.compute()
+        blk = np.asarray(blk)
+        if np.iscomplexobj(blk):
+            ok = np.isfinite(blk)
+            return np.where(ok, np.angle(np.where(ok, blk, 1)), np.nan)
+        return blk.astype(np.float64)
 
 
 def _frame_coords(signal: xr.DataArray, frame_shape: tuple) -> dict:
-    lead = [d for d in signal.dims if d not in ("y", "x", "channel")]
     sig = signal.transpose(..., "time", *[d for d in signal.dims if d in ("y", "x", "channel")])
     lead = list(sig.dims[: len(frame_shape)])
     return {"dims": lead, "coords": {d: sig[d] for d in lead if d in sig.coords}}
@@ -198,29 +210,29 @@ def _refine_focus(
     return out.reshape(*lead, 3)
 
 
-def _unit_direction(sig: xr.DataArray) -> tuple[xr.DataArray, xr.DataArray]:
+def _unit_direction(sig: xr.DataArray, frequency_sign=None) -> tuple[xr.DataArray, xr.DataArray]:
     """Unit direction-of-travel field ``sign(w) k / |k|`` (``k = -grad phi`` from
-    :func:`wavekit.analysis.gradients.phase_gradients`; ``w`` pooled over each frame)."""
+    :func:`wavekit.analysis.gradients.phase_gradients`; ``w`` pooled over each frame). Lazy for
+    dask-backed input."""
     from .gradients import phase_gradients
 
     sig = sig.transpose(..., "time", "y", "x")
     g = phase_gradients(sig, fields=())
-    kx = np.asarray(g["kx_rad_per_mm"].values, float)
-    ky = np.asarray(g["ky_rad_per_mm"].values, float)
-    _, sgn, frame_shape = _phase_and_sign(sig)
-    sgn = sgn.reshape(*frame_shape, 1, 1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        m = np.hypot(kx, ky)
-        ux = np.where(m > 0, sgn * kx / m, np.nan)
-        uy = np.where(m > 0, sgn * ky / m, np.nan)
-    return sig.copy(data=ux), sig.copy(data=uy)
+    fr = _Frames(sig, frequency_sign)
+    sgn = xr.DataArray(fr.sign.reshape(fr.frame_shape), dims=sig.dims[:-2])
+    kx = g["kx_rad_per_mm"] * sgn
+    ky = g["ky_rad_per_mm"] * sgn
+    m = np.hypot(kx, ky)
+    ux = xr.where(m > 0, kx / m.where(m > 0), np.nan)
+    uy = xr.where(m > 0, ky / m.where(m > 0), np.nan)
+    return ux.transpose(*sig.dims), uy.transpose(*sig.dims)
 
 
-def _critical(signal: xr.DataArray, which: str, per_frame: bool) -> xr.Dataset:
+def _critical(signal: xr.DataArray, which: str, per_frame: bool, frequency_sign=None) -> xr.Dataset:
     from .vectorfield import curl, divergence
 
     sig = _grid(_check(signal))
-    vx, vy = _unit_direction(sig)
+    vx, vy = _unit_direction(sig, frequency_sign)
     if not per_frame:
         vx = vx.mean("time", skipna=True)
         vy = vy.mean("time", skipna=True)
@@ -262,7 +274,11 @@ def _critical(signal: xr.DataArray, which: str, per_frame: bool) -> xr.Dataset:
 
 
 def find_source(
-    signal: xr.DataArray, *, kind: str = "either", per_frame: bool = False
+    signal: xr.DataArray,
+    *,
+    kind: str = "either",
+    per_frame: bool = False,
+    frequency_sign: float | np.ndarray | None = None,
 ) -> xr.Dataset:
     r"""Source (or sink) of a radial wave from the divergence of the direction-of-travel field.
 
@@ -276,6 +292,11 @@ def find_source(
         stronger of the two (``either``, default).
     per_frame : bool
         One location per frame, or (default) one for the record from the time-averaged field.
+    frequency_sign : float or array, optional
+        Sign of the temporal frequency of each frame (broadcast over the frames). Default:
+        estimated per frame from the pooled phase advance between its neighbouring samples,
+        which assumes consecutive samples: pass it when ``signal`` holds frames picked out of a
+        record (``+1`` for any analytic signal, whose frequency is positive).
 
     Returns
     -------
@@ -320,10 +341,15 @@ def find_source(
     """
     if kind not in ("either", "source", "sink"):
         raise UsageError(f"kind must be 'either', 'source' or 'sink', got {kind!r}")
-    return _critical(signal, kind, per_frame)
+    return _critical(signal, kind, per_frame, frequency_sign)
 
 
-def find_rotation_centre(signal: xr.DataArray, *, per_frame: bool = False) -> xr.Dataset:
+def find_rotation_centre(
+    signal: xr.DataArray,
+    *,
+    per_frame: bool = False,
+    frequency_sign: float | np.ndarray | None = None,
+) -> xr.Dataset:
     r"""Centre of a rotating (spiral) wave from the curl of the direction-of-travel field.
 
     Parameters
@@ -332,6 +358,11 @@ def find_rotation_centre(signal: xr.DataArray, *, per_frame: bool = False) -> xr
         Complex analytic signal or phase (radians), dims ``(..., time, y, x)``.
     per_frame : bool
         One centre per frame, or (default) one for the record.
+    frequency_sign : float or array, optional
+        Sign of the temporal frequency of each frame (broadcast over the frames). Default:
+        estimated per frame from the pooled phase advance between its neighbouring samples,
+        which assumes consecutive samples: pass it when ``signal`` holds frames picked out of a
+        record (``+1`` for any analytic signal, whose frequency is positive).
 
     Returns
     -------
@@ -366,7 +397,7 @@ def find_rotation_centre(signal: xr.DataArray, *, per_frame: bool = False) -> xr
     >>> str(c.kind.values), abs(float(c.x_mm) - 4.8) < 0.5, abs(float(c.y_mm) - 5.2) < 0.5
     ('ccw', True, True)
     """
-    return _critical(signal, "rotation", per_frame)
+    return _critical(signal, "rotation", per_frame, frequency_sign)
 
 
 # ----------------------------------------------------------------------------- rho statistics
@@ -435,6 +466,7 @@ def phase_distance_correlation(
     *,
     source: tuple[float, float] | xr.Dataset | None = None,
     max_slope_rad_per_mm: float | None = None,
+    frequency_sign: float | np.ndarray | None = None,
     n_permutations: int = 0,
     seed: int = 0,
 ) -> xr.Dataset:
@@ -451,6 +483,11 @@ def phase_distance_correlation(
     max_slope_rad_per_mm : float, optional
         Largest phase slope searched; default ``pi / d_nn`` (``d_nn`` the median
         nearest-neighbour distance: half a cycle per electrode).
+    frequency_sign : float or array, optional
+        Sign of the temporal frequency of each frame (broadcast over the frames). Default:
+        estimated per frame from the pooled phase advance between its neighbouring samples,
+        which assumes consecutive samples: pass it when ``signal`` holds frames picked out of a
+        record (``+1`` for any analytic signal, whose frequency is positive).
     n_permutations : int
         Shuffles of the phases over sites for a permutation p-value per frame (slope refitted
         for every shuffle). 0 (default): ``p_value`` is NaN.
@@ -518,10 +555,11 @@ def phase_distance_correlation(
     True
     """
     sig = _check(signal)
-    cx, cy = _centre_arg(sig, source, lambda s: find_source(s))
+    cx, cy = _centre_arg(sig, source, lambda s: find_source(s, frequency_sign=frequency_sign))
     x, y = _positions(sig)
     d = np.hypot(x - cx, y - cy)
-    ph, sgn, frame_shape = _phase_and_sign(sig)
+    fr = _Frames(sig, frequency_sign)
+    sgn, frame_shape = fr.sign, fr.frame_shape
     if max_slope_rad_per_mm is None:
         dd = np.hypot(x[:, None] - x[None, :], y[:, None] - y[None, :])
         np.fill_diagonal(dd, np.inf)
@@ -535,26 +573,26 @@ def phase_distance_correlation(
         return _fisher_lee(p, np.abs(a)[:, None] * d[None, :]), a
 
     rng = np.random.default_rng(seed)
-    rho = np.empty(ph.shape[0])
-    slope = np.empty(ph.shape[0])
-    pval = np.empty(ph.shape[0])
-    for i0 in range(0, ph.shape[0], 64):
-        blk = ph[i0 : i0 + 64]
+    rho, slope, pval, rl = (np.empty(fr.n) for _ in range(4))
+    nch = np.empty(fr.n, dtype=np.int64)
+    for i0 in range(0, fr.n, 64):
+        blk = fr.phase(i0, i0 + 64)
         r, a = stat(blk)
         rho[i0 : i0 + 64] = r
         slope[i0 : i0 + 64] = a
         pval[i0 : i0 + 64] = _perm_p(lambda p: stat(p)[0], blk, r, int(n_permutations), rng)
-    ok = np.isfinite(ph)
-    e = np.where(ok, np.exp(1j * (np.where(ok, ph, 0) - slope[:, None] * d[None, :])), 0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        rl = abs(e.sum(1)) / ok.sum(1)
+        ok = np.isfinite(blk)
+        e = np.where(ok, np.exp(1j * (np.where(ok, blk, 0) - a[:, None] * d[None, :])), 0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            rl[i0 : i0 + 64] = abs(e.sum(1)) / ok.sum(1)
+        nch[i0 : i0 + 64] = ok.sum(1)
     return _frames_dataset(
         {
             "rho": (rho, {"long_name": "phase-distance correlation (Fisher-Lee, signed)"}),
             "slope_rad_per_mm": (slope, {"units": "rad/mm"}),
             "resultant_length": (rl, {"long_name": "fit quality |mean exp(i(phi - a d))|"}),
             "p_value": (pval, {"long_name": f"permutation p ({int(n_permutations)} shuffles)"}),
-            "n_channels": (ok.sum(1), {}),
+            "n_channels": (nch, {}),
             "outward": (rho * sgn < 0, {"long_name": "travels away from the point (source)"}),
         },
         sig,
@@ -568,6 +606,7 @@ def phase_rotation_correlation(
     *,
     centre: tuple[float, float] | xr.Dataset | None = None,
     remove_radial: bool = True,
+    frequency_sign: float | np.ndarray | None = None,
     n_permutations: int = 0,
     seed: int = 0,
 ) -> xr.Dataset:
@@ -584,6 +623,11 @@ def phase_rotation_correlation(
         Remove the phase's fitted linear dependence on the distance from the centre (the arms of
         a spiral) before correlating with the polar angle (default). ``False`` gives the plain
         phase-angle correlation.
+    frequency_sign : float or array, optional
+        Sign of the temporal frequency of each frame (broadcast over the frames). Default:
+        estimated per frame from the pooled phase advance between its neighbouring samples,
+        which assumes consecutive samples: pass it when ``signal`` holds frames picked out of a
+        record (``+1`` for any analytic signal, whose frequency is positive).
     n_permutations : int
         Shuffles of the phases over sites for a permutation p-value (0: NaN).
     seed : int
@@ -634,11 +678,14 @@ def phase_rotation_correlation(
     (-1.0, 'ccw')
     """
     sig = _check(signal)
-    cx, cy = _centre_arg(sig, centre, lambda s: find_rotation_centre(s))
+    cx, cy = _centre_arg(
+        sig, centre, lambda s: find_rotation_centre(s, frequency_sign=frequency_sign)
+    )
     x, y = _positions(sig)
     th = np.arctan2(y - cy, x - cx)
     th = np.where(np.hypot(x - cx, y - cy) > 1e-9, th, np.nan)
-    ph, sgn, frame_shape = _phase_and_sign(sig)
+    fr = _Frames(sig, frequency_sign)
+    sgn, frame_shape = fr.sign, fr.frame_shape
     r = np.hypot(x - cx, y - cy)
     if remove_radial:
         dd = np.hypot(x[:, None] - x[None, :], y[:, None] - y[None, :])
@@ -664,19 +711,19 @@ def phase_rotation_correlation(
         return out
 
     rng = np.random.default_rng(seed)
-    rho = np.empty(ph.shape[0])
-    pval = np.empty(ph.shape[0])
-    for i0 in range(0, ph.shape[0], 64):
-        blk = ph[i0 : i0 + 64]
+    rho, pval = np.empty(fr.n), np.empty(fr.n)
+    nch = np.empty(fr.n, dtype=np.int64)
+    for i0 in range(0, fr.n, 64):
+        blk = fr.phase(i0, i0 + 64)
         rho[i0 : i0 + 64] = stat(blk)
         pval[i0 : i0 + 64] = _perm_p(stat, blk, rho[i0 : i0 + 64], int(n_permutations), rng)
-    ok = np.isfinite(ph) & np.isfinite(th)[None, :]
+        nch[i0 : i0 + 64] = (np.isfinite(blk) & np.isfinite(th)[None, :]).sum(1)
     sense = np.where(rho * sgn < 0, "ccw", "cw")
     return _frames_dataset(
         {
             "rho": (rho, {"long_name": "phase-polar angle correlation (Fisher-Lee, signed)"}),
             "p_value": (pval, {"long_name": f"permutation p ({int(n_permutations)} shuffles)"}),
-            "n_channels": (ok.sum(1), {}),
+            "n_channels": (nch, {}),
             "sense": (sense, {"long_name": "rotation of travel: ccw (+x toward +y) or cw"}),
         },
         sig,

@@ -84,7 +84,9 @@ def _prepare(activity: xr.DataArray, taper: str):
     """Mean-removed data ``(L, T, Y, X)`` (NaN sites excluded: weight 0), time and space tapers."""
     a = _grid(activity)
     data = a.data
-    if not np.issubdtype(data.dtype, np.floating) and not np.iscomplexobj(data):
+    if np.iscomplexobj(data):  # a complex analytic signal: its real part is the activity
+        data = data.real
+    if not np.issubdtype(data.dtype, np.floating):
         data = data.astype(np.float64)
     lead = data.shape[:-3]
     nt, ny, nx = data.shape[-3:]
@@ -119,7 +121,8 @@ def kw_spectrum(
     ----------
     activity : xarray.DataArray
         Real activity with dims ``(..., time, y, x)`` (irregular activity on a lattice is viewed
-        as a grid), uniform spacing, attribute ``fs_hz``. A grid with one row (or column) gives
+        as a grid; a complex analytic signal contributes its real part), uniform spacing,
+        attribute ``fs_hz``. A grid with one row (or column) gives
         the 2-D ``(f, k)`` spectrum of a linear array. Leading dims (``trial``) are summed.
         NumPy or dask.
     taper : {"hann", "hamming", "none"}
@@ -169,17 +172,24 @@ def kw_spectrum(
     p = max(1, int(pad_factor))
     shape = (nt * p, ny * p, nx * p)
     xp = _xp(xw)
+    f = np.fft.rfftfreq(shape[0], 1.0 / float(a.attrs["fs_hz"]))
+    nf = f.size if max_frequency_hz is None else int(np.sum(f <= float(max_frequency_hz)))
+    # time FFT with space in chunks, then (frequencies in chunks) the spatial FFT: dask input
+    # is transformed block by block, never as one array
     if xp is not np:
-        xw = xw.rechunk({1: -1, 2: -1, 3: -1})
-    spec = xp.fft.rfft(xw, n=shape[0], axis=1)
+        xw = xw.rechunk({1: -1})
+    spec = xp.fft.rfft(xw, n=shape[0], axis=1)[:, :nf]
+    if xp is not np:
+        spec = spec.rechunk({2: -1, 3: -1})
     spec = xp.fft.fft2(spec, s=shape[1:], axes=(2, 3))
     power = (abs(spec) ** 2).sum(axis=0)
     if xp is not np:
         power = power.compute()
-    f = np.fft.rfftfreq(shape[0], 1.0 / float(a.attrs["fs_hz"]))
+    power = np.asarray(power)
+    f = f[:nf]
     norm = float(np.prod(shape)) * float(np.sum(tt**2) * np.sum(st**2)) * xw.shape[0]
     power = power / norm
-    double = (f > 0) & ~((shape[0] % 2 == 0) & (np.arange(f.size) == f.size - 1))
+    double = (f > 0) & ~((shape[0] % 2 == 0) & (np.arange(f.size) == shape[0] // 2))
     power[double] *= 2.0
     dy = _step(a["y"].values, "y")
     dx = _step(a["x"].values, "x")
@@ -187,9 +197,6 @@ def kw_spectrum(
     ky = -2 * np.pi * np.fft.fftshift(np.fft.fftfreq(shape[1], dy))[::-1]
     kx = -2 * np.pi * np.fft.fftshift(np.fft.fftfreq(shape[2], dx))[::-1]
     power = np.fft.fftshift(power, axes=(1, 2))[:, ::-1, ::-1]
-    if max_frequency_hz is not None:
-        keep = f <= float(max_frequency_hz)
-        f, power = f[keep], power[keep]
     out = xr.DataArray(
         power,
         dims=("frequency_hz", "ky_rad_per_mm", "kx_rad_per_mm"),
@@ -492,7 +499,8 @@ def complex_svd_modes(
         activity, whose analytic signal is then computed (band-passed to ``band_hz`` if given).
         Irregular layouts ``(time, channel)`` are accepted too (modes along ``channel``; the
         mode wave vectors are then NaN). Sites with any NaN sample are excluded (NaN in the
-        modes). A leading ``trial`` dim is concatenated along time.
+        modes). A leading ``trial`` dim is concatenated along time. Dask-backed input is
+        decomposed by a tall-and-skinny QR (``dask.array.linalg.svd``), time in chunks.
     n_modes : int
         Number of modes returned.
     band_hz : (float, float), optional
@@ -551,19 +559,32 @@ def complex_svd_modes(
     z = signal.transpose(..., "time", *space)
     fs = float(z.attrs.get("fs_hz", np.nan))
     data = z.data
-    if hasattr(data, "compute"):
-        data = data.compute()
-    data = np.asarray(data)
+    is_dask = hasattr(data, "dask")
     sshape = data.shape[-len(space) :]
     nt = data.shape[-len(space) - 1]
     mat = data.reshape(-1, nt, int(np.prod(sshape)))
     valid = np.isfinite(mat).all(axis=(0, 1))
+    if is_dask:
+        valid = valid.compute()
+    valid = np.asarray(valid)
     if valid.sum() < 2:
         raise UsageError("fewer than 2 channels without NaN: no SVD modes")
     m = mat[:, :, valid]
     m = m - m.mean(axis=1, keepdims=True)
     m2 = m.reshape(-1, m.shape[-1])
-    u, s, vh = np.linalg.svd(m2, full_matrices=False)
+    if is_dask:  # tall-and-skinny QR (time in chunks, channels in one chunk)
+        import warnings
+
+        import dask
+        import dask.array as dsa
+
+        with warnings.catch_warnings():  # dask's meta inference casts complex to real
+            warnings.simplefilter("ignore", np.exceptions.ComplexWarning)
+            u, s, vh = dsa.linalg.svd(m2.rechunk({1: -1}))
+            nm = int(min(n_modes, s.shape[0]))
+            u, s, vh = dask.compute(u[:, :nm], s, vh)
+    else:
+        u, s, vh = np.linalg.svd(m2, full_matrices=False)
     nm = int(min(n_modes, s.size))
     tot = float(np.sum(s**2))
     modes = np.full((nm, valid.size), np.nan + 0j)
@@ -575,7 +596,7 @@ def complex_svd_modes(
         modes[j, valid] = v * ph
         coefs[j] = coefs[j] / ph
     modes = modes.reshape((nm, *sshape))
-    lead = data.shape[: -len(space) - 1]
+    lead = tuple(data.shape[: -len(space) - 1])
     coef_dims = ("mode", *[d for d in z.dims[: len(lead)]], "time")
     coefs = coefs.reshape((nm, *lead, nt))
     ds = xr.Dataset(coords={d: z[d] for d in (*space, "time") if d in z.coords})

@@ -365,6 +365,8 @@ def direction_field(signal: xr.DataArray, *, unit: bool = True) -> xr.Dataset:
     sign of the temporal frequency ``w`` is that of ``arg sum_sites z_{t+1} conj z_{t-1}`` in each
     frame, so the field points in the direction of travel for either sign of ``w``.
 
+    The signal is loaded into memory.
+
     Examples
     --------
     >>> import numpy as np, xarray as xr
@@ -373,8 +375,8 @@ def direction_field(signal: xr.DataArray, *, unit: bool = True) -> xr.Dataset:
     >>> ph = xr.DataArray(2 * np.pi * t - 0.5 * xx, dims=("time", "y", "x"),
     ...                   coords={"x": np.arange(6.), "y": np.arange(4.)})
     >>> d = direction_field(ph)
-    >>> float(d.dir_x[2].mean()), float(d.dir_y[2].mean())
-    (1.0, 0.0)
+    >>> round(float(d.dir_x[2].mean()), 9), bool(abs(d.dir_y[2]).max() < 1e-12)
+    (1.0, True)
     """
     if "time" not in signal.dims:
         raise UsageError("direction_field needs a time dim to know the sign of the frequency")

@@ -160,6 +160,10 @@ def analyze(activity: xr.DataArray, config: Config | None = None) -> Results:
     frames["edge"] = ("time", edge_mask(frames["time"].values, band))
     with timer("summary"):
         fstruct = flow_structure(frames, band_hz=band)
+    events = null_info = None
+    if "events" in cfg.stages:
+        with timer("events"):
+            events, null_info = detect_wave_events(activity, frames, band, cfg)
     return Results(
         activity_info=info,
         config=cfg,
@@ -167,12 +171,84 @@ def analyze(activity: xr.DataArray, config: Config | None = None) -> Results:
         band_reason=reason,
         frames=frames,
         flow_structure=fstruct,
-        events=None,
-        event_null=None,
+        events=events,
+        event_null=null_info,
         spectrum=None,
         snapshot=snapshot,
         timings_s=timer.t,
     )
+
+
+#: longest stretch of the recording on which surrogates calibrate the event threshold
+CALIBRATION_S = 60.0
+
+
+def detect_wave_events(
+    activity: xr.DataArray, frames: xr.Dataset, band: tuple[float, float], cfg: Config
+) -> tuple[xr.Dataset, dict[str, Any]]:
+    """Wave events: runs of frames whose measure exceeds a surrogate-calibrated threshold.
+
+    The threshold is the ``1 - alpha`` quantile of the same measure computed, through the same
+    pipeline (band-pass, phase, gradients), on ``n_surrogates`` surrogates of the recording
+    (Fourier phase randomisation by default: each channel keeps its spectrum, the spatial
+    structure is destroyed). Surrogates are made of at most ``CALIBRATION_S`` seconds from the
+    middle of the recording, so their cost does not grow with its length. Events shorter than
+    ``min_duration_s`` (default: one period of the band's centre frequency) are dropped.
+    """
+    from ..analysis.events import detect_events, null_distribution
+    from .frames import complex_signal, edge_mask, event_measure, frame_measures
+
+    fs = float(activity.attrs["fs_hz"])
+    n = activity.sizes["time"]
+    take = min(n, int(CALIBRATION_S * fs))
+    start = (n - take) // 2
+    segment = activity.isel(time=slice(start, start + take))
+    if hasattr(segment.data, "compute"):
+        segment = segment.compute()
+    measure_stage = "gradients" if cfg.event_measure == "pgd" else "planefit"
+
+    def measure(a: xr.DataArray) -> xr.DataArray:
+        z = complex_signal(a, band_hz=band, method=cfg.phase, morlet_cycles=cfg.morlet_cycles)
+        fm = frame_measures(z, stages=(measure_stage,))
+        fm["edge"] = ("time", edge_mask(fm["time"].values, band))
+        return event_measure(fm, cfg.event_measure)
+
+    null = null_distribution(
+        segment, measure, n=cfg.n_surrogates, method=cfg.surrogate, seed=cfg.seed
+    )
+    centre = float(np.sqrt(band[0] * band[1])) if band[0] > 0 else band[1] / 2
+    min_dur = cfg.min_duration_s if cfg.min_duration_s is not None else 1.0 / centre
+    prefix = "plane_" if "plane_direction_deg" in frames else ""
+
+    def per_frame(key: str) -> np.ndarray | None:
+        return frames[key].values if key in frames else None
+
+    events = detect_events(
+        event_measure(frames, cfg.event_measure),
+        null=null.values,
+        alpha=cfg.alpha,
+        min_duration_s=min_dur,
+        direction_deg=per_frame(f"{prefix}direction_deg"),
+        speed_mm_per_s=per_frame(f"{prefix}speed_mm_per_s"),
+        planarity=per_frame("pgd_unit_resultant"),
+        pattern=per_frame("pattern"),
+        centre_x_mm=per_frame("centre_x_mm"),
+        centre_y_mm=per_frame("centre_y_mm"),
+        seed=cfg.seed,
+    )
+    info = {
+        "measure": {"pgd": "pgd_unit_resultant", "plane_r2": "plane_r2_adj"}[cfg.event_measure],
+        "surrogate": cfg.surrogate,
+        "n_surrogates": cfg.n_surrogates,
+        "alpha": cfg.alpha,
+        "threshold": float(events.attrs["threshold"]),
+        "calibration_s": [float(segment["time"][0]), float(segment["time"][-1])],
+        "min_duration_s": float(min_dur),
+        "null_quantiles": {
+            str(q): float(np.nanquantile(null.values, q)) for q in (0.5, 0.9, 0.95, 0.99)
+        },
+    }
+    return events, info
 
 
 def _snapshot(z: xr.DataArray, fm: xr.Dataset) -> dict[str, Any]:

@@ -20,7 +20,10 @@ Per frame (time step) the measures are:
   fits);
 * ``plane_direction_deg``, ``plane_speed_mm_per_s``, ``plane_wavelength_mm``, ``plane_rho_cl``,
   ``plane_r2_adj``: the global circular-linear plane-wave fit;
-* ``amplitude``: mean analytic amplitude over channels.
+* ``amplitude``: mean analytic amplitude over channels;
+* ``pattern`` (grids): plane, synchronous, source, sink, spiral_ccw, spiral_cw, saddle or none,
+  with ``pattern_synchrony``, ``pattern_order_parameter``, ``pattern_charge`` and the centre
+  ``centre_x_mm``, ``centre_y_mm`` (:func:`wavekit.analysis.patterns.classify_patterns`).
 """
 
 from __future__ import annotations
@@ -134,7 +137,26 @@ def frame_measures(z: xr.DataArray, *, stages: tuple[str, ...]) -> xr.Dataset:
             out[f"plane_{k}"] = pf[k]
         if "frequency_hz" not in out:
             out["frequency_hz"] = pf["frequency_hz"]
-    ds = xr.Dataset(
-        {k: v.reset_coords(drop=True) if hasattr(v, "reset_coords") else v for k, v in out.items()}
-    )
-    return ds.astype({k: np.float64 for k in ds.data_vars})
+    if "patterns" in stages and layout(z) == "grid":
+        from ..analysis.patterns import classify_patterns
+
+        pat = classify_patterns(z)
+        out["pattern"] = pat["pattern"]
+        for k in ("synchrony", "order_parameter", "charge"):
+            out[f"pattern_{k}"] = pat[k]
+        out["centre_x_mm"] = pat["centre_x_mm"]
+        out["centre_y_mm"] = pat["centre_y_mm"]
+    ds = xr.Dataset({k: v.reset_coords(drop=True) for k, v in out.items()})
+    for k in list(ds.data_vars):
+        if ds[k].dtype.kind in "iufb":
+            ds[k] = ds[k].astype(np.float64)
+    return ds
+
+
+def event_measure(frames: xr.Dataset, name: str) -> xr.DataArray:
+    """The per-frame measure events are detected on, NaN on edge frames."""
+    key = {"pgd": "pgd_unit_resultant", "plane_r2": "plane_r2_adj"}[name]
+    m = frames[key]
+    if "edge" in frames:
+        m = m.where(~frames["edge"])
+    return m

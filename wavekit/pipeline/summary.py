@@ -98,4 +98,11 @@ def flow_structure(frames: xr.Dataset, *, band_hz: tuple[float, float]) -> dict[
     if "pgd_unit_resultant" in frames:
         planarity[f"fraction_pgd_unit_resultant_above_{WAVE_PGD}"] = float(mask.mean())
     out["planarity"] = planarity
+    if "pattern" in frames:
+        labels = frames["pattern"].values[inner]
+        from ..analysis.patterns import PATTERNS
+
+        out["pattern_fractions"] = {
+            p: float(np.mean(labels == p)) if labels.size else 0.0 for p in PATTERNS
+        }
     return out

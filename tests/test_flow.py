@@ -1,0 +1,169 @@
+"""Optical flow: compiled kernel against its NumPy reference, and flow of analytic waves."""
+
+from __future__ import annotations
+
+import _patternwaves as pw
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from wavekit.analysis import _kernels_flow as kf
+from wavekit.analysis.flow import amplitude_flow, phase_derivatives, phase_flow
+from wavekit.analysis.vectorfield import curl, divergence
+from wavekit.errors import UsageError
+
+FS = 200.0
+
+
+def _run_nb(ix, iy, it, alpha, beta, max_iter, tol):
+    u = np.empty(ix.shape)
+    v = np.empty(ix.shape)
+    n = np.zeros(ix.shape[0], dtype=np.int64)
+    kf.hs_charbonnier_nb(ix, iy, it, alpha, beta, max_iter, tol, u, v, n)
+    return u, v, n
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    nt=st.integers(1, 3),
+    ny=st.integers(1, 6),
+    nx=st.integers(1, 6),
+    alpha=st.floats(0.01, 5.0),
+    beta=st.floats(1e-3, 1.0),
+    nan_frac=st.sampled_from([0.0, 0.2, 1.0]),
+    seed=st.integers(0, 2**31 - 1),
+)
+def test_kernel_matches_numpy_reference(nt, ny, nx, alpha, beta, nan_frac, seed):
+    rng = np.random.default_rng(seed)
+    ix, iy, it = (rng.normal(size=(nt, ny, nx)) for _ in range(3))
+    mask = rng.random((nt, ny, nx)) < nan_frac
+    which = rng.integers(0, 3, size=mask.shape)
+    ix[mask & (which == 0)] = np.nan
+    iy[mask & (which == 1)] = np.nan
+    it[mask & (which == 2)] = np.nan
+    # fixed number of sweeps (tol = 0) and with a tolerance: same answers, same sweep counts
+    for max_iter, tol in ((7, 0.0), (60, 1e-3)):
+        u, v, n = _run_nb(ix, iy, it, alpha, beta, max_iter, tol)
+        ur, vr, nr = kf.hs_charbonnier_ref(ix, iy, it, alpha, beta, max_iter, tol)
+        np.testing.assert_allclose(u, ur, rtol=1e-9, atol=1e-9)
+        np.testing.assert_allclose(v, vr, rtol=1e-9, atol=1e-9)
+        if tol == 0.0:
+            assert np.all(n == max_iter) and np.array_equal(n, nr)
+
+
+def _da(kind, n=40, **kw):
+    x, y = pw.grid(12, 12, 0.5)
+    t = np.arange(n) / FS
+    return pw.to_da(pw.phase_field(kind, t, x, y, **kw), x, y, FS)
+
+
+@pytest.mark.parametrize("direction_deg", [0.0, 90.0, -135.0])
+def test_plane_wave_flow_is_the_phase_velocity_along_travel(direction_deg):
+    k, f = 1.3, 10.0
+    fl = phase_flow(_da("plane", k=k, f_hz=f, direction_deg=direction_deg))
+    d = np.radians(direction_deg)
+    speed = 2 * np.pi * f / k
+    np.testing.assert_allclose(fl.flow_x.values, speed * np.cos(d), atol=1e-3 * speed)
+    np.testing.assert_allclose(fl.flow_y.values, speed * np.sin(d), atol=1e-3 * speed)
+    assert fl.flow_x.attrs["units"] == "mm/s" and "not a speed" in fl.attrs["caution"]
+
+
+def test_flow_follows_travel_for_either_sign_of_frequency():
+    """cos(w t - k x) with w < 0 travels toward -x: so does the flow of its phase."""
+    assert float(phase_flow(_da("plane", f_hz=-10.0, k=1.3)).flow_x.median()) < 0
+    assert float(phase_flow(_da("plane", f_hz=10.0, k=1.3)).flow_x.median()) > 0
+
+
+@pytest.mark.parametrize(
+    "kind, div_sign, curl_sign",
+    [("source", 1, 0), ("sink", -1, 0), ("spiral_ccw", 0, 1), ("spiral_cw", 0, -1)],
+)
+def test_flow_of_target_and_spiral_waves(kind, div_sign, curl_sign):
+    fl = phase_flow(_da(kind, centre=(0.2, -0.3), k=1.2))
+    sel = fl.isel(time=slice(10, None))
+    dv = float(divergence(sel.flow_x, sel.flow_y).isel(y=slice(4, 8), x=slice(4, 8)).mean())
+    cu = float(curl(sel.flow_x, sel.flow_y).isel(y=slice(4, 8), x=slice(4, 8)).mean())
+    if div_sign:
+        assert np.sign(dv) == div_sign
+        assert abs(cu) < 0.2 * abs(dv)
+    if curl_sign:
+        assert np.sign(cu) == curl_sign
+
+
+def test_flow_magnitude_depends_on_the_smoothness_weight():
+    """Why flow magnitudes are not speeds: the same source gives different magnitudes."""
+    da = _da("source", n=20, k=1.2)
+    mags = []
+    for alpha in (0.1, 1.0, 10.0):
+        fl = phase_flow(da, alpha=alpha, max_iter=2000)
+        mags.append(float(np.hypot(fl.flow_x, fl.flow_y)[-1].median()))
+    assert mags[0] > mags[1] > mags[2]
+
+
+def test_warm_start_needs_fewer_sweeps_after_the_first_frame():
+    fl = phase_flow(_da("source", n=10, k=1.2), alpha=1.0, max_iter=5000, tol=1e-5)
+    n = fl.n_iterations.values
+    assert n[0] > 2 * np.median(n[2:])
+
+
+def test_nan_sites_are_nan_in_the_flow_and_neighbours_finite():
+    da = _da("plane", n=10, k=1.3).copy()
+    da[:, 4, 5] = np.nan
+    fl = phase_flow(da)
+    assert np.isnan(fl.flow_x[:, 4, 5]).all()
+    assert np.isfinite(fl.flow_x.values).sum() == fl.flow_x.size - 10
+    speed = 2 * np.pi * 10 / 1.3
+    np.testing.assert_allclose(fl.flow_x.values[:, 4, 6], speed, rtol=1e-3)
+
+
+def test_phase_derivatives_are_wrap_safe():
+    x, y = pw.grid(5, 7, 1.0)
+    ph = pw.phase_field("plane", np.arange(4) / FS, x, y, k=1.2)  # wraps across the array
+    gx, gy, gt = phase_derivatives(np.exp(1j * ph))
+    np.testing.assert_allclose(gx, -1.2, atol=1e-12)
+    np.testing.assert_allclose(gy, 0.0, atol=1e-12)
+    np.testing.assert_allclose(gt, 2 * np.pi * 10 / FS, atol=1e-12)
+
+
+def test_amplitude_flow_follows_a_moving_bump():
+    x = np.arange(20.0) * 0.5
+    y = np.arange(8.0) * 0.5
+    t = np.arange(16)[:, None, None]
+    xx = x[None, None, :] + 0 * y[None, :, None]
+    a = np.exp(-((xx - 2.0 - 0.25 * t) ** 2) / 2.0)  # 0.25 mm per frame toward +x
+    fl = amplitude_flow(pw.to_da(a, x, y, FS))
+    assert float(fl.flow_x[8].mean()) > 0
+    np.testing.assert_allclose(fl.flow_y.values, 0.0, atol=1e-9)
+    with pytest.raises(UsageError):
+        amplitude_flow(pw.to_da(a + 0j, x, y, FS))
+
+
+def test_trials_and_dask_give_the_same_flow_as_one_trial_at_a_time():
+    import xarray as xr
+
+    a = _da("source", n=12, k=1.2)
+    b = _da("sink", n=12, k=1.2)
+    both = xr.concat([a, b], "trial").assign_attrs(fs_hz=FS)
+    ref = [phase_flow(a), phase_flow(b)]
+    eager = phase_flow(both)
+    lazy = phase_flow(both.chunk({"trial": 1, "time": 4}))
+    assert lazy.flow_x.chunks is not None and eager.flow_x.dims == ("trial", "time", "y", "x")
+    for i in range(2):
+        np.testing.assert_allclose(eager.flow_x[i].values, ref[i].flow_x.values)
+        np.testing.assert_allclose(lazy.flow_y[i].values, ref[i].flow_y.values)
+        np.testing.assert_array_equal(lazy.n_iterations[i].values, ref[i].n_iterations.values)
+
+
+def test_wrong_dims_are_rejected():
+    da = _da("plane", n=3)
+    with pytest.raises(UsageError):
+        phase_flow(da.isel(time=0))
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    import wavekit.analysis.flow as mod
+
+    assert doctest.testmod(mod, optionflags=doctest.NORMALIZE_WHITESPACE).failed == 0
