@@ -124,8 +124,11 @@ def main(argv=None) -> int:
     x = make_data(args.n_time, args.n, fs)
     act = grid_activity(x, fs_hz=fs, dx_mm=dx)
     workers = os.cpu_count() or 1
-    # warm-up on a small slice: numba compilation / cache load, FFT plans
+    # warm-up: numba compilation / cache load, FFT plans, and one full-size run of each so
+    # that first-touch page faults of fresh memory (expensive in VMs) hit neither side
     run_wavekit(act.isel(time=slice(0, 256)), band)
+    run_wavekit(act, band)
+    run_floor(x, workers)
 
     # interleaved repeats (floor, wavekit, complex floor): on a shared machine the load drifts,
     # so each ratio compares runs made under the same conditions

@@ -53,7 +53,9 @@ def strip(report):
 @pytest.mark.parametrize("direction", [-120.0, 30.0, 170.0])
 def test_analyze_cli_recovers_plane_wave(run_cli, tmp_path, direction):
     p = wavekit.save(plane_wave(direction_deg=direction, speed=450.0, freq=12.0), tmp_path / "w.h5")
-    code, out, err = run_cli("analyze", p, "--out", tmp_path / "res", "--no-plots")
+    code, out, err = run_cli(
+        "analyze", p, "--out", tmp_path / "res", "--no-plots", "--surrogates", "19"
+    )
     assert code == 0, err
     report = json.loads((tmp_path / "res" / "report.json").read_text())
     validate_report(report)
@@ -139,7 +141,9 @@ def test_batch_failed_input_exit_4_others_complete(run_cli, tmp_path):
     paths = _inputs(tmp_path / "in", 2)
     bad = tmp_path / "in" / "broken.h5"
     bad.write_bytes(b"\x89HDF\r\n\x1a\n" + b"\0" * 100)  # HDF5 signature, then nothing
-    code, out, err = run_cli("batch", tmp_path / "in", "--out", tmp_path / "out", "--no-plots")
+    code, out, err = run_cli(
+        "batch", tmp_path / "in", "--out", tmp_path / "out", "--no-plots", "--surrogates", "9"
+    )
     assert code == 4
     lines = [json.loads(s) for s in out.strip().splitlines()]
     assert {d["status"] for d in lines} == {"ok", "failed"}
@@ -169,7 +173,17 @@ def test_batch_inputs_from_stdin_and_list(tmp_path, monkeypatch):
 def test_batch_killed_then_resumed_matches_uninterrupted(tmp_path):
     paths = _inputs(tmp_path / "in", 4)
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    cmd = [sys.executable, "-m", "wavekit", "batch", *map(str, paths), "--no-plots", "--out"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "wavekit",
+        "batch",
+        *map(str, paths),
+        "--no-plots",
+        "--surrogates",
+        "9",
+        "--out",
+    ]
     full = subprocess.run(
         cmd + [str(tmp_path / "full")], env=env, capture_output=True, text=True, timeout=300
     )
@@ -260,3 +274,24 @@ def test_seizure_recording_has_a_consistent_travelling_wave(tmp_path):
     assert fs["wave_frame_fraction"] > 0.5
     assert 20 < fs["speed_mm_per_s"]["median"] < 500
     assert fs["speed_mm_per_s"]["q75"] / fs["speed_mm_per_s"]["q25"] < 1.5  # a tight spread
+
+
+def test_pattern_sequence_fractions_and_events_match_truth(run_cli, tmp_path):
+    seq = ROOT / "sample_data" / "patterns_sequence.h5"
+    truth = wavekit.load_ground_truth(seq)
+    code, _, err = run_cli("analyze", seq, "--out", tmp_path / "q", "--no-plots", "--seed", "1")
+    assert code == 0, err
+    report = json.loads((tmp_path / "q" / "report.json").read_text())
+    fractions = report["flow_structure"]["pattern_fractions"]
+    labels = truth["pattern"].values
+    for pattern in ("plane", "source", "sink", "spiral_ccw", "spiral_cw", "saddle", "synchronous"):
+        # the edge frames (first and last ~0.4 s) are not counted: compare within 0.05
+        assert fractions[pattern] == pytest.approx(np.mean(labels == pattern), abs=0.05)
+    null = report["event_null"]
+    assert null["n_surrogates"] == 99 and null["surrogate"] == "phase"
+    assert 0 < null["threshold"] < 0.5  # PGD of spatially scrambled activity stays low
+    events = report["events"]
+    assert events and all(e["p_value"] is not None and e["p_value"] < 0.05 for e in events)
+    rows = list(csv.DictReader((tmp_path / "q" / "events.csv").open()))
+    assert len(rows) == len(events)
+    assert float(rows[0]["start_s"]) == pytest.approx(events[0]["start_s"])

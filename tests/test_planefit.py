@@ -264,8 +264,9 @@ def test_plane_kernel_matches_reference(n, seed, kmag, nan_frac, noise, mode, n_
     # the objective agrees tightly; k agrees unless the maximum is flat (compare R instead)
     np.testing.assert_allclose(got[:, 3], ref[:, 3], rtol=1e-9, atol=1e-12)
     np.testing.assert_allclose(got[:, 5], ref[:, 5])
-    if n_perm:
-        np.testing.assert_allclose(got[:, 6], ref[:, 6])
+    if n_perm:  # where rho is defined (a constant phase map has no correlation to test)
+        ok = np.isfinite(got[:, 4]) & np.isfinite(ref[:, 4])
+        np.testing.assert_allclose(got[ok, 6], ref[ok, 6])
 
 
 @settings(max_examples=25, deadline=None)
@@ -278,11 +279,11 @@ def test_refine_and_starts_match_reference(n, seed, kmag):
     assert a[2] == b[2]
     if a[2]:
         np.testing.assert_allclose(a[:2], b[:2], rtol=1e-7, atol=1e-9)
-    np.testing.assert_allclose(
-        K.grid_best(c, s, w, lay.er, lay.ei, lay.kgx, lay.kgy),
-        K.ref_grid_best(c, s, w, lay.er, lay.ei, lay.kgx, lay.kgy),
-        rtol=1e-9,
-    )
+    g1 = K.grid_best(c, s, w, lay.er, lay.ei, lay.kgx, lay.kgy)
+    g2 = K.ref_grid_best(c, s, w, lay.er, lay.ei, lay.kgx, lay.kgy)
+    np.testing.assert_allclose(g1[2], g2[2], rtol=1e-9)  # the best R (ties may pick other nodes)
+    r_at = np.hypot(*K.ref_eval(c, s, w, lay.x, lay.y, g1[0], g1[1])[:2]) / w.sum()
+    np.testing.assert_allclose(r_at, g2[2], rtol=1e-9)
     r1 = K.refine(c, s, w, lay.x, lay.y, kx + 0.1, ky - 0.1, 50, 1e-12)
     r2 = K.ref_refine(c, s, w, lay.x, lay.y, kx + 0.1, ky - 0.1, 50, 1e-12)
     np.testing.assert_allclose(r1[3], r2[3], rtol=1e-10)

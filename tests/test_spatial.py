@@ -190,13 +190,13 @@ def test_source_and_sink_found_within_one_cell_with_signed_rho(outward):
     err = np.hypot(float(loc.x_mm) - cx, float(loc.y_mm) - cy)
     assert err < 0.4, err  # one grid cell (pitch 0.4 mm)
     frames = a.isel(time=slice(10, 14))
-    res = phase_distance_correlation(frames, source=loc, n_permutations=49, seed=1)
+    res = phase_distance_correlation(frames, source=loc, n_permutations=19, seed=1)
     rho = res.rho.values
     if outward:  # phase decreases with distance from a source
         assert (rho < -0.7).all(), rho  # about -0.82 at 5 dB, -1 without noise
     else:
         assert (rho > 0.7).all(), rho
-    assert (res.p_value.values <= 0.02).all()  # = 1/50: no shuffle reaches |rho|
+    assert (res.p_value.values <= 0.05).all()  # = 1/20: no shuffle reaches |rho|
     assert bool(res.outward.all()) is outward
     k = 2 * np.pi / 3.0
     assert np.allclose(np.abs(res.slope_rad_per_mm.values), k, rtol=0.05)
@@ -226,13 +226,13 @@ def test_rotation_correlation_detects_spiral_and_its_sense(ccw):
     cen = find_rotation_centre(a)
     assert str(cen.kind.values) == ("ccw" if ccw else "cw")
     assert np.hypot(float(cen.x_mm) - cx, float(cen.y_mm) - cy) < 0.8  # two cells
-    res = phase_rotation_correlation(a.isel(time=slice(10, 14)), centre=cen, n_permutations=49)
+    res = phase_rotation_correlation(a.isel(time=slice(10, 13)), centre=cen, n_permutations=19)
     if ccw:
         assert (res.rho.values < -0.7).all(), res.rho.values
     else:
         assert (res.rho.values > 0.7).all(), res.rho.values
     assert (res.sense.values == ("ccw" if ccw else "cw")).all()
-    assert (res.p_value.values <= 0.02).all()
+    assert (res.p_value.values <= 0.05).all()
 
 
 def test_time_reversal_flips_sense_of_source_and_rotation():

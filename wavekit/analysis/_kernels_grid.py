@@ -174,12 +174,12 @@ def _fix_y(zf, t, i, j, y, out, scale):
 
 
 @numba.njit(cache=True, error_model="numpy")
-def _fix_t(zf, t, i, j, dt, out, scale):
+def _fix_t(zf, t, i, j, dt, out, scale, to):
     nt = zf.shape[0]
     cr = zf[t, i, 2 * j]
     ci = zf[t, i, 2 * j + 1]
     if not _ok(cr, ci):
-        out[t, i, j] = math.nan
+        out[to, i, j] = math.nan
         return
     lr, li, okl = cr, ci, False
     rr, ri, okr = cr, ci, False
@@ -189,7 +189,7 @@ def _fix_t(zf, t, i, j, dt, out, scale):
     if t < nt - 1:
         rr, ri = zf[t + 1, i, 2 * j], zf[t + 1, i, 2 * j + 1]
         okr = _ok(rr, ri)
-    out[t, i, j] = scale * _rule(lr, li, cr, ci, rr, ri, okl, okr, -dt, 0.0, dt)
+    out[to, i, j] = scale * _rule(lr, li, cr, ci, rr, ri, okl, okr, -dt, 0.0, dt)
 
 
 @numba.njit(cache=True, error_model="numpy")
@@ -251,8 +251,9 @@ def _frame_y(zf, t, y, inv2, out, scale, clean):
 
 
 @numba.njit(cache=True, error_model="numpy")
-def _frame_t(zf, t, dt, out, scale, clean):
-    """Phase derivative along time at frame ``t``; ``clean``: frames t-1, t, t+1 all finite."""
+def _frame_t(zf, t, dt, out, scale, clean, to):
+    """Phase derivative along time at frame ``t``, written to ``out[to]``; ``clean``: frames
+    t-1, t, t+1 all finite."""
     nt = zf.shape[0]
     ny = zf.shape[1]
     nx = zf.shape[2] // 2
@@ -261,7 +262,7 @@ def _frame_t(zf, t, dt, out, scale, clean):
         c = scale / (2 * dt)
         for i in range(ny):
             for j in range(nx):
-                out[t, i, j] = (
+                out[to, i, j] = (
                     _pangle(zf[t + 1, i, 2 * j], zf[t + 1, i, 2 * j + 1], zf[t - 1, i, 2 * j],
                             zf[t - 1, i, 2 * j + 1]) * c
                 )  # fmt: skip
@@ -269,10 +270,10 @@ def _frame_t(zf, t, dt, out, scale, clean):
         return
     for i in range(ny):
         for j in range(nx):
-            v = out[t, i, j]
+            v = out[to, i, j]
             if not edge and v == v and _ok(zf[t, i, 2 * j], zf[t, i, 2 * j + 1]):
                 continue
-            _fix_t(zf, t, i, j, dt, out, scale)
+            _fix_t(zf, t, i, j, dt, out, scale, to)
 
 
 @numba.njit(cache=True, parallel=True, error_model="numpy")
@@ -375,7 +376,7 @@ def time_derivative_nb(zf, dt, out, scale):
     nt = zf.shape[0]
     for t in numba.prange(nt):
         clean = fin[t] and (t == 0 or fin[t - 1]) and (t == nt - 1 or fin[t + 1])
-        _frame_t(zf, t, dt, out, scale, clean)
+        _frame_t(zf, t, dt, out, scale, clean, t)
 
 
 def time_derivative(z: np.ndarray, dt: float, *, scale: float = 1.0) -> np.ndarray:
@@ -497,13 +498,14 @@ def derived_nb(kx, ky, f, speed, direction, wavelength, do_speed, do_direction, 
 @numba.njit(cache=True, parallel=True, error_model="numpy")
 def grid_fields_nb(
     zf, x, y, dt, kx, ky, freq, speed, direction, wavelength, do_speed, do_direction,
-    do_wavelength
+    do_wavelength, store_freq=True
 ):  # fmt: skip
     """All local fields of a (T, ny, nx) complex field (float view ``zf``, (T, ny, 2 nx)) in one
     pass, frame by frame: wave vector ``k = -grad phi`` (``kx``, ``ky``), frequency (Hz,
     ``freq``) and, as flagged, speed, direction and wavelength (as :func:`derived_nb`).
     Equals :func:`spatial_gradient_nb` (scale -1), :func:`time_derivative_nb` (scale 1/2pi)
-    and :func:`derived_nb` applied in turn."""
+    and :func:`derived_nb` applied in turn. With ``store_freq`` False the frequency is kept in
+    per-frame scratch and ``freq`` is not written (it may then be any (1, 1, 1) array)."""
     ix = _inv2(x, -1.0)
     iy = _inv2(y, -1.0)
     inv_2pi = 1.0 / (2 * math.pi)
@@ -518,14 +520,20 @@ def grid_fields_nb(
         _frame_x(zf, t, x, ix, kx, -1.0, fin[t])
         _frame_y(zf, t, y, iy, ky, -1.0, fin[t])
         clean_t = fin[t] and (t == 0 or fin[t - 1]) and (t == nt - 1 or fin[t + 1])
-        _frame_t(zf, t, dt, freq, inv_2pi, clean_t)
+        if store_freq:
+            fo = freq
+            to = t
+        else:  # frequency only needed on the way: a frame of scratch
+            fo = np.empty((1, ny, nx), dtype=kx.dtype)
+            to = t - t  # 0 of the loop index's type (prange indices may be unsigned)
+        _frame_t(zf, t, dt, fo, inv_2pi, clean_t, to)
         # one branch-free loop per requested field (vectorisable)
         if do_speed:
             for i in range(ny):
                 for j in range(nx):
                     a = kx[t, i, j]
                     b = ky[t, i, j]
-                    speed[t, i, j] = abs(two_pi * freq[t, i, j]) / math.sqrt(a * a + b * b)
+                    speed[t, i, j] = abs(two_pi * fo[to, i, j]) / math.sqrt(a * a + b * b)
         if do_wavelength:
             for i in range(ny):
                 for j in range(nx):
@@ -535,7 +543,7 @@ def grid_fields_nb(
         if do_direction:
             for i in range(ny):
                 for j in range(nx):
-                    direction[t, i, j] = _direction_point(kx[t, i, j], ky[t, i, j], freq[t, i, j])
+                    direction[t, i, j] = _direction_point(kx[t, i, j], ky[t, i, j], fo[to, i, j])
 
 
 def grid_fields_ref(z: np.ndarray, x, y, dt: float) -> dict:

@@ -79,22 +79,28 @@ def _derived_block(kx, ky, f, do_speed, do_direction, do_wavelength):
     return outs[0] if len(outs) == 1 else tuple(outs)
 
 
-def _fused_block(z, x, y, dt, do_speed, do_direction, do_wavelength):
-    """All fields of a (..., time, y, x) complex block in one compiled pass per (trial) record."""
+def _fused_block(z, x, y, dt, do_speed, do_direction, do_wavelength, store_freq):
+    """All fields of a (..., time, y, x) complex block in one compiled pass per (trial) record;
+    returns kx, ky, [frequency], then the requested derived fields."""
     shape = z.shape
     z4 = np.ascontiguousarray(z.reshape((-1,) + shape[-3:]))
     rdt = np.float32 if z4.dtype == np.complex64 else np.float64
     flags = (do_speed, do_direction, do_wavelength)
-    outs = [np.empty(z4.shape, dtype=rdt) for _ in range(3)]
+    kx = np.empty(z4.shape, dtype=rdt)
+    ky = np.empty(z4.shape, dtype=rdt)
+    freq = np.empty(z4.shape if store_freq else (1, 1, 1, 1), dtype=rdt)
     extra = [np.empty(z4.shape if f else (1, 1, 1, 1), dtype=rdt) for f in flags]
     zf = z4.view(rdt)
     for r in range(z4.shape[0]):
         kg.grid_fields_nb(
-            zf[r], x, y, dt, outs[0][r], outs[1][r], outs[2][r],
+            zf[r], x, y, dt, kx[r], ky[r], freq[r if store_freq else 0],
             extra[0][r if do_speed else 0], extra[1][r if do_direction else 0],
             extra[2][r if do_wavelength else 0], do_speed, do_direction, do_wavelength,
+            store_freq,
         )  # fmt: skip
-    res = [o.reshape(shape) for o in outs]
+    res = [kx.reshape(shape), ky.reshape(shape)]
+    if store_freq:
+        res.append(freq.reshape(shape))
     res += [e.reshape(shape) for e, f in zip(extra, flags, strict=True) if f]
     return tuple(res)
 
@@ -183,17 +189,19 @@ def phase_gradients(
         # NumPy-backed: one compiled pass computes everything
         fs = float(signal.attrs["fs_hz"])
         core = ["time", "y", "x"]
+        store = "frequency" in fields
         res = xr.apply_ufunc(
             _fused_block,
             z,
             kwargs=dict(x=x, y=y, dt=1.0 / fs, do_speed=flags[0], do_direction=flags[1],
-                        do_wavelength=flags[2]),
+                        do_wavelength=flags[2], store_freq=store),
             input_core_dims=[core],
-            output_core_dims=[core] * (3 + len(derived)),
+            output_core_dims=[core] * (2 + store + len(derived)),
         )  # fmt: skip
         res = [r.transpose(*z.dims) for r in res]
-        kx, ky, f = res[:3]
-        outs = dict(zip(derived, res[3:], strict=True))
+        kx, ky = res[:2]
+        f = res[2] if store else None
+        outs = dict(zip(derived, res[2 + store :], strict=True))
     else:
         if z.chunks is not None:
             z = z.chunk({"y": -1, "x": -1})

@@ -85,10 +85,14 @@ def phasors(phase: xr.DataArray) -> tuple[xr.DataArray, xr.DataArray, xr.DataArr
             "(wavekit.analysis.phase computes one)"
         )
     da = _as_channels(phase)
+    empty = np.empty((0,) * da.ndim)
     c, s, w = xr.apply_ufunc(
-        _phasors_np, da, output_core_dims=[[], [], []], dask="parallelized",
-        output_dtypes=[np.float64] * 3,
-    )  # fmt: skip
+        _phasors_np,
+        da,
+        output_core_dims=[[], [], []],
+        dask="parallelized",
+        dask_gufunc_kwargs={"meta": (empty, empty, empty)},
+    )
     return c, s, w
 
 

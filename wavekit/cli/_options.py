@@ -163,6 +163,24 @@ ConfigFile = Annotated[
         "--config", help="TOML file of options (flags override it).", rich_help_panel=ANALYSIS
     ),
 ]
+Surrogates = Annotated[
+    int | None,
+    typer.Option(
+        "--surrogates",
+        metavar="N",
+        help="Surrogates calibrating event detection (smallest p-value 1/(N+1)) [99].",
+        rich_help_panel=ANALYSIS,
+    ),
+]
+Polarity = Annotated[
+    str | None,
+    typer.Option(
+        "--polarity",
+        metavar="up|down",
+        help="Direction of activation upstrokes for front fits (down: inverted voltage dyes).",
+        rich_help_panel=ANALYSIS,
+    ),
+]
 Plots = Annotated[
     bool | None, typer.Option("--plots/--no-plots", help="Draw figures.", rich_help_panel=OUTPUT)
 ]
@@ -182,6 +200,8 @@ def analysis_config(
     phase: str | None,
     stages: str | None,
     plots: bool | None,
+    surrogates: int | None = None,
+    polarity: str | None = None,
     fig_format: str | None,
     reader: dict[str, Any],
 ) -> Any:
@@ -201,5 +221,7 @@ def analysis_config(
         stages=None if stages is None else [s.strip() for s in stages.split(",") if s.strip()],
         plots=plots,
         fig_format=fig_format,
+        n_surrogates=surrogates,
+        polarity=polarity,
         input=reader,
     )

@@ -23,6 +23,8 @@ def analyze(
     phase: o.Phase = None,
     stages: o.Stages = None,
     seed: o.Seed = None,
+    surrogates: o.Surrogates = None,
+    polarity: o.Polarity = None,
     config: o.ConfigFile = None,
     plots: o.Plots = None,
     fig_format: o.FigFormat = None,
@@ -65,6 +67,8 @@ def analyze(
         stages=stages,
         plots=plots,
         fig_format=fig_format,
+        surrogates=surrogates,
+        polarity=polarity,
         reader=reader,
     )
     report = analyze_file(file, out, config=cfg)

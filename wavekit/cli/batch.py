@@ -63,6 +63,8 @@ def batch(
     phase: o.Phase = None,
     stages: o.Stages = None,
     seed: o.Seed = None,
+    surrogates: o.Surrogates = None,
+    polarity: o.Polarity = None,
     config: o.ConfigFile = None,
     plots: o.Plots = None,
     fig_format: o.FigFormat = None,
@@ -96,6 +98,8 @@ def batch(
         stages=stages,
         plots=plots,
         fig_format=fig_format,
+        surrogates=surrogates,
+        polarity=polarity,
         reader=reader,
     )
     items = b.plan(b.expand_inputs(inputs), out)

@@ -41,6 +41,7 @@ class Results:
     events: xr.Dataset | None
     event_null: dict[str, Any] | None
     spectrum: dict[str, Any] | None
+    activation: xr.Dataset | None
     snapshot: dict[str, Any] | None
     timings_s: dict[str, float] = field(default_factory=dict)
 
@@ -118,7 +119,7 @@ def analyze(activity: xr.DataArray, config: Config | None = None) -> Results:
         margin_s,
         plan_chunks,
     )
-    from .summary import flow_structure
+    from .summary import add_activation, add_motion, flow_structure
 
     cfg = config or make_config()
     timer = _Timer()
@@ -145,8 +146,12 @@ def analyze(activity: xr.DataArray, config: Config | None = None) -> Results:
         )
     chunks = plan_chunks(activity.sizes["time"], fs, cfg.chunk_s, margin_s(band))
     parts = []
+    fronts = []
     snapshot = None
     for ch, part in iter_chunks(activity, chunks):
+        if "activation" in cfg.stages:
+            with timer("activation"):
+                fronts.append(activation_fits(part, ch, cfg))
         with timer("phase"):
             z = complex_signal(
                 part, band_hz=band, method=cfg.phase, morlet_cycles=cfg.morlet_cycles
@@ -160,6 +165,13 @@ def analyze(activity: xr.DataArray, config: Config | None = None) -> Results:
     frames["edge"] = ("time", edge_mask(frames["time"].values, band))
     with timer("summary"):
         fstruct = flow_structure(frames, band_hz=band)
+    activation = None
+    if fronts:
+        activation = xr.concat(fronts, dim="event") if len(fronts) > 1 else fronts[0]
+    with timer("motion"):
+        motion, spectrum, notes = motion_and_spectrum(activity, band, cfg)
+    add_motion(fstruct, motion, spectrum, notes)
+    add_activation(fstruct, activation)
     events = null_info = None
     if "events" in cfg.stages:
         with timer("events"):
@@ -173,14 +185,75 @@ def analyze(activity: xr.DataArray, config: Config | None = None) -> Results:
         flow_structure=fstruct,
         events=events,
         event_null=null_info,
-        spectrum=None,
+        spectrum=spectrum,
+        activation=activation,
         snapshot=snapshot,
         timings_s=timer.t,
     )
 
 
 #: longest stretch of the recording on which surrogates calibrate the event threshold
-CALIBRATION_S = 60.0
+CALIBRATION_S = 30.0
+
+
+def activation_fits(part: xr.DataArray, ch: Any, cfg: Config) -> xr.Dataset:
+    """Front fits of the waves whose activation falls in this chunk's core.
+
+    Activation times are the steepest upstroke per channel and wave
+    (:func:`wavekit.analysis.timing.activation_times`), fitted by a robust plane of time on
+    position with bootstrap intervals (:func:`wavekit.analysis.timing.fit_activation_times`).
+    """
+    from ..analysis.timing import activation_times, fit_activation_times
+
+    times = activation_times(part, polarity=cfg.polarity, min_interval_s=cfg.min_interval_s)
+    t = part["time"].values
+    lo, hi = t[ch.keep.start], t[ch.keep.stop - 1]
+    ev = times["event"].values
+    times = times.isel(event=np.flatnonzero((ev >= lo) & (ev <= hi)))
+    return fit_activation_times(times, n_boot=500, seed=cfg.seed)
+
+
+def calibration_segment(activity: xr.DataArray) -> xr.DataArray:
+    """At most ``CALIBRATION_S`` seconds from the middle of the recording, in memory: the
+    stretch on which surrogates, the motion summary and the spectrum are computed, so their cost
+    and memory do not grow with the recording's length."""
+    fs = float(activity.attrs["fs_hz"])
+    n = activity.sizes["time"]
+    take = min(n, int(CALIBRATION_S * fs))
+    start = (n - take) // 2
+    segment = activity.isel(time=slice(start, start + take))
+    return segment.compute() if hasattr(segment.data, "compute") else segment
+
+
+def motion_and_spectrum(
+    activity: xr.DataArray, band: tuple[float, float], cfg: Config
+) -> tuple[dict[str, Any] | None, dict[str, Any] | None, list[str]]:
+    """The motion summary (``analyze_motion_space``) and the k-omega spectrum of the
+    calibration segment, with a note for each stage that does not apply to this layout."""
+    from ..errors import InputError
+
+    segment = calibration_segment(activity)
+    motion = spectrum = None
+    notes: list[str] = []
+    if "spatial" in cfg.stages:
+        from ..analysis.motion import analyze_motion_space
+
+        try:
+            m = analyze_motion_space(segment, band_hz=band, phase_method=cfg.phase, seed=cfg.seed)
+            motion = {k: m[k].item() for k in m.data_vars}
+        except InputError as exc:
+            notes.append(f"spatial: {exc.problem}")
+    if "spectra" in cfg.stages:
+        from ..analysis.spectra import dominant_wave_vector, kw_spectrum
+
+        try:
+            d = dominant_wave_vector(segment, band_hz=band)
+            kw = kw_spectrum(segment, max_frequency_hz=min(2 * band[1], segment.attrs["fs_hz"] / 2))
+        except InputError as exc:
+            notes.append(f"spectra: {exc.problem}")
+        else:
+            spectrum = {"dominant": {k: d[k].item() for k in d.data_vars}, "kw": kw}
+    return motion, spectrum, notes
 
 
 def detect_wave_events(
@@ -198,13 +271,7 @@ def detect_wave_events(
     from ..analysis.events import detect_events, null_distribution
     from .frames import complex_signal, edge_mask, event_measure, frame_measures
 
-    fs = float(activity.attrs["fs_hz"])
-    n = activity.sizes["time"]
-    take = min(n, int(CALIBRATION_S * fs))
-    start = (n - take) // 2
-    segment = activity.isel(time=slice(start, start + take))
-    if hasattr(segment.data, "compute"):
-        segment = segment.compute()
+    segment = calibration_segment(activity)
     measure_stage = "gradients" if cfg.event_measure == "pgd" else "planefit"
 
     def measure(a: xr.DataArray) -> xr.DataArray:

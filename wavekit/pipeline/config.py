@@ -21,20 +21,22 @@ overriding the one before. The resolved configuration is recorded in ``report.js
     morlet_cycles = 7.0
 
     [stages]
-    run = ["gradients", "planefit", "patterns", "events", "spectra", "spatial"]
+    run = ["gradients", "planefit", "patterns", "events", "spectra", "spatial", "activation"]
 
     [events]
     measure = "pgd"         # pgd | plane_r2
     alpha = 0.05
-    n_surrogates = 19
+    n_surrogates = 99
     surrogate = "phase"     # phase | shift | shuffle
     min_duration_s = 0.05
+
+    [activation]            # activation-time (front) fits, e.g. optical mapping
+    polarity = "up"         # "down" for signals that fall on activation (inverted dyes)
+    min_interval_s = 0.05   # shortest time between two waves
 
     [output]
     plots = true
     fig_format = "png"      # png | svg | pdf
-    fields = false          # also write fields.h5
-    movie = false
     chunk_s = 60.0          # process in overlapping time chunks of this length
 """
 
@@ -49,7 +51,8 @@ from typing import Any
 
 from ..errors import UsageError
 
-STAGES = ("gradients", "planefit", "patterns", "events", "spectra", "spatial")
+STAGES = ("gradients", "planefit", "patterns", "events", "spectra", "spatial", "activation")
+POLARITIES = ("up", "down")
 PHASE_METHODS = ("hilbert", "morlet", "generalized")
 EVENT_MEASURES = ("pgd", "plane_r2")
 SURROGATES = ("phase", "shift", "shuffle")
@@ -62,7 +65,8 @@ SECTIONS = {
     "phase": ("method", "morlet_cycles"),
     "stages": ("run",),
     "events": ("measure", "alpha", "n_surrogates", "surrogate", "min_duration_s"),
-    "output": ("plots", "fig_format", "fields", "movie", "chunk_s"),
+    "activation": ("polarity", "min_interval_s"),
+    "output": ("plots", "fig_format", "chunk_s"),
 }
 _RENAME = {
     ("phase", "method"): "phase",
@@ -85,13 +89,13 @@ class Config:
     stages: tuple[str, ...] = STAGES
     event_measure: str = "pgd"
     alpha: float = 0.05
-    n_surrogates: int = 19
+    n_surrogates: int = 99
     surrogate: str = "phase"
     min_duration_s: float | None = None
+    polarity: str = "up"
+    min_interval_s: float = 0.05
     plots: bool = True
     fig_format: str = "png"
-    fields: bool = False
-    movie: bool = False
     chunk_s: float = 60.0
     input: dict[str, Any] = field(default_factory=dict)
 
@@ -129,6 +133,10 @@ def _check(c: Config) -> None:
         raise bad(f"alpha {c.alpha} must lie between 0 and 1")
     if c.n_surrogates < 1:
         raise bad("n_surrogates must be at least 1")
+    if c.polarity not in POLARITIES:
+        raise bad(f"activation polarity {c.polarity!r} is not up or down")
+    if c.min_interval_s <= 0:
+        raise bad("activation min_interval_s must be positive")
     if c.fig_format not in FIG_FORMATS:
         raise bad(f"fig_format {c.fig_format!r} is not one of {', '.join(FIG_FORMATS)}")
     if c.chunk_s <= 0 or c.morlet_cycles <= 0 or c.bad_channel_z <= 0 or c.smooth_sigma_mm < 0:

@@ -152,6 +152,50 @@ def timeline(time_s: np.ndarray, frames: dict[str, np.ndarray], events: list[dic
     return fig
 
 
+def kw_figure(kw: Any, dominant: dict | None, band_hz: list | None):
+    """k-omega power: the wave-vector plane at the dominant frequency, and power vs frequency."""
+    plt = _plt()
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(9.0, 3.8), constrained_layout=True)
+    f = kw["frequency_hz"].values
+    f0 = (
+        dominant["frequency_hz"]
+        if dominant
+        else f[int(np.argmax(kw.sum(("ky_rad_per_mm", "kx_rad_per_mm"))))]
+    )
+    i = int(np.argmin(np.abs(f - f0)))
+    plane = kw.isel(frequency_hz=i)
+    im = a1.pcolormesh(
+        plane["kx_rad_per_mm"],
+        plane["ky_rad_per_mm"],
+        plane.values,
+        shading="nearest",
+        cmap="magma",
+    )
+    if dominant:
+        a1.plot(
+            dominant["kx_rad_per_mm"],
+            dominant["ky_rad_per_mm"],
+            "c+",
+            ms=14,
+            mew=2,
+            label=f"dominant: {dominant['direction_deg']:.0f} deg",
+        )
+        a1.legend(frameon=False, loc="upper right", labelcolor="w", fontsize=8)
+    a1.set_aspect("equal")
+    a1.set_xlabel("kx (rad/mm)")
+    a1.set_ylabel("ky (rad/mm)")
+    a1.set_title(f"Power at {f[i]:.3g} Hz (toward +k = travel)")
+    fig.colorbar(im, ax=a1, label="power (a.u.)")
+    a2.semilogy(f, kw.sum(("ky_rad_per_mm", "kx_rad_per_mm")).values, color="k")
+    if band_hz:
+        a2.axvspan(band_hz[0], band_hz[1], color="orange", alpha=0.25, lw=0, label="band")
+        a2.legend(frameon=False)
+    a2.set_xlabel("frequency (Hz)")
+    a2.set_ylabel("power summed over k (a.u.)")
+    a2.set_title("Space-time spectrum (Hann-tapered)")
+    return fig
+
+
 def save(fig: Any, path: Path) -> Path:
     """Save a figure atomically (format from the suffix) and close it."""
     plt = _plt()
@@ -162,7 +206,12 @@ def save(fig: Any, path: Path) -> Path:
 
 
 def save_all(
-    frames: Any, snapshot: dict | None, report: dict, out_dir: Path, fig_format: str
+    frames: Any,
+    snapshot: dict | None,
+    report: dict,
+    out_dir: Path,
+    fig_format: str,
+    kw: Any = None,
 ) -> list[str]:
     """Draw every figure of an analysis into ``out_dir``; return the file names.
 
@@ -185,6 +234,8 @@ def save_all(
         figs["speed_distribution"] = lambda: speed_distribution(
             frames[f"{prefix}speed_mm_per_s"].values[mask], fs.get("speed_mm_per_s")
         )
+    if kw is not None:
+        figs["kw_spectrum"] = lambda: kw_figure(kw, fs.get("spectral"), fs.get("band_hz"))
     figs["timeline"] = lambda: timeline(
         frames["time"].values, {k: frames[k].values for k in frames.data_vars}, report["events"]
     )

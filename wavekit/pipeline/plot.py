@@ -31,5 +31,5 @@ def redraw(out_dir: str | os.PathLike, *, fig_format: str = "png") -> list[str]:
         ) from None
     if not (d / "frames.h5").exists():
         raise InputError(d, "frames.h5 is missing: rerun wavekit analyze to write it")
-    frames, snapshot = read_frames(d / "frames.h5")
-    return save_all(frames, snapshot, report, d, fig_format)
+    frames, snapshot, kw = read_frames(d / "frames.h5")
+    return save_all(frames, snapshot, report, d, fig_format, kw=kw)

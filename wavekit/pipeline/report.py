@@ -30,21 +30,28 @@ def build_report(res: Any) -> dict[str, Any]:
         "parameters": params,
         "flow_structure": res.flow_structure,
         "events": event_records(res.events),
+        "activation_waves": records(res.activation, "event"),
         "event_null": res.event_null,
         "timings_s": res.timings_s,
     }
     return json_safe(report)
 
 
-def event_records(events: Any) -> list[dict[str, Any]]:
-    """One dict per event from the events Dataset (dim ``event``), or [] when there are none."""
-    if events is None or events.sizes.get("event", 0) == 0:
+def records(ds: Any, dim: str) -> list[dict[str, Any]]:
+    """One dict per index of ``dim`` (data variables and ``dim``'s coordinate), with ``id``."""
+    if ds is None or ds.sizes.get(dim, 0) == 0:
         return []
-    cols = {k: events[k].values for k in events.data_vars}
+    cols = {k: ds[k].values for k in ds.data_vars if ds[k].dims == (dim,)}
+    if dim in ds.coords and ds[dim].dtype.kind == "f":
+        cols = {f"{dim}_s": ds[dim].values, **cols}
     return [
-        json_safe({k: v[i] for k, v in cols.items()}) | {"id": int(i)}
-        for i in range(events.sizes["event"])
+        json_safe({"id": int(i)} | {k: v[i] for k, v in cols.items()}) for i in range(ds.sizes[dim])
     ]
+
+
+def event_records(events: Any) -> list[dict[str, Any]]:
+    """One dict per detected wave event, or [] when there are none."""
+    return records(events, "event")
 
 
 def schema() -> dict[str, Any]:

@@ -106,3 +106,45 @@ def flow_structure(frames: xr.Dataset, *, band_hz: tuple[float, float]) -> dict[
             p: float(np.mean(labels == p)) if labels.size else 0.0 for p in PATTERNS
         }
     return out
+
+
+def add_motion(
+    out: dict[str, Any],
+    motion: dict[str, Any] | None,
+    spectrum: dict[str, Any] | None,
+    notes: list[str],
+) -> None:
+    """Add the motion summary and the spectral estimate to a ``flow_structure`` block.
+
+    ``motion_type`` (planar, radial, rotational or none) and ``spatial_correlation_length_mm``
+    come from :func:`wavekit.analysis.motion.analyze_motion_space` on the calibration segment;
+    its deciding measures are kept under ``motion``. ``spectral`` is the peak of the tapered
+    k-omega spectrum (:func:`wavekit.analysis.spectra.dominant_wave_vector`).
+    """
+    out["motion_type"] = None if motion is None else motion.get("motion_type")
+    length = None if motion is None else motion.get("spatial_correlation_length_mm")
+    out["spatial_correlation_length_mm"] = length
+    if motion is not None:
+        out["motion"] = motion
+    if spectrum is not None:
+        out["spectral"] = spectrum["dominant"]
+    if notes:
+        out["notes"] = notes
+
+
+def add_activation(out: dict[str, Any], fits: xr.Dataset | None) -> None:
+    """Summarise activation-time (front) fits: ``front_speed_mm_per_s`` and
+    ``front_direction_deg`` over the detected waves (median and circular mean)."""
+    if fits is None:
+        return
+    n = int(fits.sizes.get("event", 0))
+    out["n_activation_waves"] = n
+    if n == 0:
+        out["front_speed_mm_per_s"] = _q(np.array([]))
+        out["front_direction_deg"] = None
+        return
+    speed = fits["front_speed_mm_per_s"].values
+    out["front_speed_mm_per_s"] = _q(speed)
+    d = np.radians(fits["direction_deg"].values)
+    ok = np.isfinite(d)
+    out["front_direction_deg"] = float(np.degrees(circ_mean(d[ok]))) if ok.any() else None

@@ -43,7 +43,9 @@ def events_csv(events: list[dict[str, Any]]) -> str:
     return buf.getvalue()
 
 
-def write_frames(path: Path, frames: xr.Dataset, snapshot: dict | None) -> Path:
+def write_frames(
+    path: Path, frames: xr.Dataset, snapshot: dict | None, kw: xr.DataArray | None = None
+) -> Path:
     """Per-frame measures (group ``frames``) and the snapshot phase (group ``snapshot``)."""
     import h5py
 
@@ -58,11 +60,13 @@ def write_frames(path: Path, frames: xr.Dataset, snapshot: dict | None) -> Path:
                 g[k] = np.asarray(snapshot[k])
             g.attrs["time_s"] = snapshot["time_s"]
             g.attrs["layout"] = snapshot["layout"]
+        if kw is not None:
+            write_dataset(f.create_group("spectrum", track_order=True), kw.to_dataset(name="power"))
     return path
 
 
-def read_frames(path: Path) -> tuple[xr.Dataset, dict | None]:
-    """Read what :func:`write_frames` stored."""
+def read_frames(path: Path) -> tuple[xr.Dataset, dict | None, xr.DataArray | None]:
+    """Read what :func:`write_frames` stored: frames, snapshot and k-omega power (or None)."""
     import h5py
 
     from ..io.native import read_dataset
@@ -76,7 +80,8 @@ def read_frames(path: Path) -> tuple[xr.Dataset, dict | None]:
             snapshot["time_s"] = float(g.attrs["time_s"])
             lay = g.attrs["layout"]
             snapshot["layout"] = lay.decode() if isinstance(lay, bytes) else str(lay)
-    return frames, snapshot
+        kw = read_dataset(f["spectrum"]).load()["power"] if "spectrum" in f else None
+    return frames, snapshot, kw
 
 
 def write_outputs(res: Any, report: dict[str, Any], out_dir: Path) -> list[str]:
@@ -89,11 +94,12 @@ def write_outputs(res: Any, report: dict[str, Any], out_dir: Path) -> list[str]:
     clean_stale_temporaries(out_dir)
     (out_dir / "report.json").unlink(missing_ok=True)
     written = [write_text(out_dir / "events.csv", events_csv(report["events"])).name]
-    written.append(write_frames(out_dir / "frames.h5", res.frames, res.snapshot).name)
+    kw = None if res.spectrum is None else res.spectrum["kw"]
+    written.append(write_frames(out_dir / "frames.h5", res.frames, res.snapshot, kw).name)
     if res.config.plots:
         from .figures import save_all
 
-        written += save_all(res.frames, res.snapshot, report, out_dir, res.config.fig_format)
+        written += save_all(res.frames, res.snapshot, report, out_dir, res.config.fig_format, kw=kw)
     report["outputs"] = sorted(written)
     validate_report(report)
     write_json(out_dir / "report.json", report)
