@@ -78,6 +78,7 @@ def test_sample_analysis_writes_figures_and_is_deterministic(run_cli, tmp_path):
         "direction_rose.png",
         "speed_distribution.png",
         "timeline.png",
+        "kw_spectrum.png",
     ):
         assert fig in names
         assert (tmp_path / "a" / fig).stat().st_size > 5000
@@ -98,8 +99,13 @@ def test_analyze_json_on_stdout(run_cli):
 
 def test_chunked_matches_whole_recording():
     a = plane_wave(n=6000, fs=500.0)
-    whole = wavekit.pipeline.analyze.analyze(a, make_config(chunk_s=100.0, band_hz=(7, 14)))
-    chunked = wavekit.pipeline.analyze.analyze(a, make_config(chunk_s=2.0, band_hz=(7, 14)))
+    stages = ("gradients", "planefit")
+    whole = wavekit.pipeline.analyze.analyze(
+        a, make_config(chunk_s=100.0, band_hz=(7, 14), stages=stages)
+    )
+    chunked = wavekit.pipeline.analyze.analyze(
+        a, make_config(chunk_s=2.0, band_hz=(7, 14), stages=stages)
+    )
     fw, fc = whole.frames, chunked.frames
     assert fw.sizes == fc.sizes
     np.testing.assert_array_equal(fw["edge"], fc["edge"])
@@ -249,6 +255,7 @@ def test_plot_redraws_from_saved_results(run_cli, tmp_path):
     names = sorted(Path(s).name for s in out.split())
     assert names == [
         "direction_rose.svg",
+        "kw_spectrum.svg",
         "phase_snapshot.svg",
         "speed_distribution.svg",
         "timeline.svg",

@@ -90,7 +90,7 @@ def analytic_signal(
         signal; a ``None`` or 0 low edge gives a low-pass, a ``None`` high edge a high-pass.
     order : int
         Order of the Butterworth prototype (the zero-phase gain is its squared magnitude, so the
-        effective roll-off is ``2 * order``).
+        roll-off is twice that of one Butterworth pass: ``12 * order`` dB per octave).
     method : {"fft", "sosfiltfilt"}
         ``"fft"`` (default): the fused single-pass route (one real FFT, gain, one inverse complex
         FFT). ``"sosfiltfilt"``: the classic chain ``scipy.signal.sosfiltfilt`` then
@@ -121,14 +121,17 @@ def analytic_signal(
 
     and ``z = IDFT(Z)``, where ``G(f) = |H_B(e^{i 2\pi f/f_s})|^2`` is the squared magnitude of the
     digital Butterworth band-pass ``scipy.signal.butter(order, band, fs=fs)``. ``G`` is exactly
-    the steady-state gain of ``sosfiltfilt`` with that filter. The fused route differs from
-    ``sosfiltfilt`` + ``hilbert`` only within about ``3 / f_low`` seconds of the ends of the
-    record: there it is the truncated linear convolution with the (two-sided, non-causal)
-    impulse response of ``G`` (zeros beyond the record, default ``pad="zero"``), where
-    ``sosfiltfilt`` extends the record by a short odd reflection and sets initial conditions.
-    ``Re z`` is the band-passed
-    activity; ``Im z`` its Hilbert transform. Without a band ``G = 1`` and, with ``pad="none"``,
-    the result equals ``scipy.signal.hilbert``.
+    the steady-state gain of ``sosfiltfilt`` with that filter (with ``pad="zero"`` the channel
+    mean is removed before the zeros are appended and put back times ``G(0)``). ``Re z`` is the
+    band-passed activity, ``Im z`` its Hilbert transform. Differences from
+    ``sosfiltfilt`` + ``scipy.signal.hilbert``: near the ends of the record the fused route is the
+    truncated linear convolution with the (two-sided) impulse response of ``2 u G``, where
+    ``sosfiltfilt`` uses a short odd reflection and initial conditions whose transients can last
+    seconds for low, narrow bands; and ``scipy.signal.hilbert`` is circular, so far from the ends
+    the real parts agree to round-off while the chain's imaginary part is off by a few 1e-3 of
+    the signal scale (the fused one is the exact analytic filter; see ``docs/methods/phase.md``).
+    Without a band ``G = 1`` and, with ``pad="none"``, the result equals
+    ``scipy.signal.hilbert``.
 
     References
     ----------
