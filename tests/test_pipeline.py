@@ -302,3 +302,18 @@ def test_pattern_sequence_fractions_and_events_match_truth(run_cli, tmp_path):
     rows = list(csv.DictReader((tmp_path / "q" / "events.csv").open()))
     assert len(rows) == len(events)
     assert float(rows[0]["start_s"]) == pytest.approx(events[0]["start_s"])
+
+
+def test_bad_channels_are_excluded_not_zero_filled():
+    a = plane_wave(direction_deg=-60.0, speed=200.0, n=1000).astype(np.float64)
+    a[:, 3, 4] *= 100.0  # a loud, noisy channel
+    a[:, 5, 5] *= 0.01  # a nearly dead one
+    a[:, 7, 7] *= 0.5  # merely quieter: kept
+    a[:, 9, 2] = 1.0  # flat
+    res = wavekit.pipeline.analyze.analyze(a, make_config(stages=("gradients", "planefit")))
+    bad = res.activity_info["bad_channels"]
+    assert bad["flat"] == [[9, 2]]
+    assert bad["variance_outlier"] == [[3, 4], [5, 5]]
+    fs = res.flow_structure
+    assert abs((fs["dominant_direction_deg"] + 60.0 + 180) % 360 - 180) < 0.5
+    assert fs["speed_mm_per_s"]["median"] == pytest.approx(200.0, rel=0.01)

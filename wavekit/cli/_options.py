@@ -172,6 +172,15 @@ Surrogates = Annotated[
         rich_help_panel=ANALYSIS,
     ),
 ]
+NotchHz = Annotated[
+    float | None,
+    typer.Option(
+        "--notch-hz",
+        metavar="HZ",
+        help="Remove line noise at HZ (50 or 60) and its harmonics before the phase.",
+        rich_help_panel=ANALYSIS,
+    ),
+]
 Polarity = Annotated[
     str | None,
     typer.Option(
@@ -202,6 +211,7 @@ def analysis_config(
     plots: bool | None,
     surrogates: int | None = None,
     polarity: str | None = None,
+    notch_hz: float | None = None,
     fig_format: str | None,
     reader: dict[str, Any],
 ) -> Any:
@@ -223,5 +233,6 @@ def analysis_config(
         fig_format=fig_format,
         n_surrogates=surrogates,
         polarity=polarity,
+        notch_hz=notch_hz,
         input=reader,
     )

@@ -25,6 +25,7 @@ def analyze(
     seed: o.Seed = None,
     surrogates: o.Surrogates = None,
     polarity: o.Polarity = None,
+    notch_hz: o.NotchHz = None,
     config: o.ConfigFile = None,
     plots: o.Plots = None,
     fig_format: o.FigFormat = None,
@@ -69,6 +70,7 @@ def analyze(
         fig_format=fig_format,
         surrogates=surrogates,
         polarity=polarity,
+        notch_hz=notch_hz,
         reader=reader,
     )
     report = analyze_file(file, out, config=cfg)

@@ -65,6 +65,7 @@ def batch(
     seed: o.Seed = None,
     surrogates: o.Surrogates = None,
     polarity: o.Polarity = None,
+    notch_hz: o.NotchHz = None,
     config: o.ConfigFile = None,
     plots: o.Plots = None,
     fig_format: o.FigFormat = None,
@@ -100,6 +101,7 @@ def batch(
         fig_format=fig_format,
         surrogates=surrogates,
         polarity=polarity,
+        notch_hz=notch_hz,
         reader=reader,
     )
     items = b.plan(b.expand_inputs(inputs), out)

@@ -26,6 +26,7 @@ import xarray as xr
 from ..errors import AnalysisError
 from ..model import bad_channels, layout, spacing_mm
 from .config import Config, make_config
+from .frames import preprocess
 
 
 @dataclass
@@ -83,17 +84,47 @@ def activity_info(activity: xr.DataArray) -> dict[str, Any]:
     }
 
 
-def _mask_bad(activity: xr.DataArray, bad: dict) -> xr.DataArray:
-    """Flat channels become NaN (NaN-only ones already are): they carry no phase."""
-    if not bad["flat"]:
+def _mask_bad(activity: xr.DataArray, channels: list) -> xr.DataArray:
+    """Set the given channels (``[row, col]`` on grids, labels otherwise) to NaN, lazily."""
+    if not channels:
         return activity
-    a = activity.copy(data=activity.data.astype(np.result_type(activity.dtype, np.float32)))
-    if layout(a) == "grid":
-        for r, c in bad["flat"]:
-            a[..., r, c] = np.nan
+    if layout(activity) == "grid":
+        keep = np.ones((activity.sizes["y"], activity.sizes["x"]), dtype=bool)
+        for r, c in channels:
+            keep[r, c] = False
+        mask = xr.DataArray(keep, dims=("y", "x"))
     else:
-        a.loc[{"channel": bad["flat"]}] = np.nan
-    return a
+        mask = ~activity["channel"].isin(channels)
+    out = activity.where(mask)
+    out.attrs = activity.attrs
+    return out
+
+
+#: a variance outlier is excluded only if its variance is this many times off the median's
+VARIANCE_FACTOR = 10.0
+
+
+def _variance_outliers(activity: xr.DataArray, band: tuple, z: float) -> list:
+    """Channels to exclude for their variance (judged on the calibration segment).
+
+    A channel is excluded when its in-band variance is a robust outlier (``|z| > z``,
+    :func:`wavekit.analysis.preprocess.detect_bad_channels`) *and* differs from the median
+    channel's by more than ``VARIANCE_FACTOR``: on homogeneous arrays the robust z of a channel
+    only twice as quiet can be large, and such amplitude differences do not disturb phase.
+    """
+    from ..analysis.preprocess import bandpass, detect_bad_channels
+
+    segment = calibration_segment(activity)
+    flags = detect_bad_channels(segment, z_thresh=z, band_hz=band)
+    space = ("y", "x") if layout(activity) == "grid" else ("channel",)
+    var = bandpass(segment, band_hz=band).var("time").transpose(*space).values
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.abs(np.log10(var / np.nanmedian(var)))
+    far = np.nan_to_num(ratio, nan=0.0) > np.log10(VARIANCE_FACTOR)
+    bad = flags["variance_outlier"].values & far & ~flags["nan"].values & ~flags["flat"].values
+    if layout(activity) == "grid":
+        return [[int(r), int(c)] for r, c in zip(*np.nonzero(bad), strict=True)]
+    return [activity["channel"].values[i].item() for i in np.nonzero(bad)[0]]
 
 
 def analyze(activity: xr.DataArray, config: Config | None = None) -> Results:
@@ -130,7 +161,7 @@ def analyze(activity: xr.DataArray, config: Config | None = None) -> Results:
         n_ch = info["n_channels"]
         if len(info["bad_channels"]["nan"]) + len(info["bad_channels"]["flat"]) >= n_ch - 2:
             raise AnalysisError("fewer than 3 usable channels: no wave can be measured")
-        activity = _mask_bad(activity, info["bad_channels"])
+        activity = _mask_bad(activity, info["bad_channels"]["flat"])
     with timer("band"):
         if cfg.band_hz is not None:
             band, reason = tuple(cfg.band_hz), "given"
@@ -138,6 +169,10 @@ def analyze(activity: xr.DataArray, config: Config | None = None) -> Results:
             from ..analysis.bandselect import choose_band
 
             band, _, reason = choose_band(activity)
+    with timer("input"):
+        outliers = _variance_outliers(activity, band, cfg.bad_channel_z)
+        info["bad_channels"]["variance_outlier"] = outliers
+        activity = _mask_bad(activity, outliers)
     fs = info["fs_hz"]
     if band[1] >= fs / 2:
         raise AnalysisError(
@@ -153,6 +188,7 @@ def analyze(activity: xr.DataArray, config: Config | None = None) -> Results:
             with timer("activation"):
                 fronts.append(activation_fits(part, ch, cfg))
         with timer("phase"):
+            part = preprocess(part, cfg)
             z = complex_signal(
                 part, band_hz=band, method=cfg.phase, morlet_cycles=cfg.morlet_cycles
             )
@@ -232,7 +268,7 @@ def motion_and_spectrum(
     calibration segment, with a note for each stage that does not apply to this layout."""
     from ..errors import InputError
 
-    segment = calibration_segment(activity)
+    segment = preprocess(calibration_segment(activity), cfg)
     motion = spectrum = None
     notes: list[str] = []
     if "spatial" in cfg.stages:
@@ -269,13 +305,15 @@ def detect_wave_events(
     ``min_duration_s`` (default: one period of the band's centre frequency) are dropped.
     """
     from ..analysis.events import detect_events, null_distribution
-    from .frames import complex_signal, edge_mask, event_measure, frame_measures
+    from .frames import complex_signal, edge_mask, event_measure, frame_measures, preprocess
 
     segment = calibration_segment(activity)
     measure_stage = "gradients" if cfg.event_measure == "pgd" else "planefit"
 
     def measure(a: xr.DataArray) -> xr.DataArray:
-        z = complex_signal(a, band_hz=band, method=cfg.phase, morlet_cycles=cfg.morlet_cycles)
+        z = complex_signal(
+            preprocess(a, cfg), band_hz=band, method=cfg.phase, morlet_cycles=cfg.morlet_cycles
+        )
         fm = frame_measures(z, stages=(measure_stage,))
         fm["edge"] = ("time", edge_mask(fm["time"].values, band))
         return event_measure(fm, cfg.event_measure)

@@ -31,6 +31,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import xarray as xr
@@ -90,6 +91,27 @@ def edge_mask(time_s: np.ndarray, band_hz: tuple[float, float]) -> np.ndarray:
     but never more than a tenth of the record on each side (short recordings keep 80 %)."""
     edge = min(EDGE_PERIODS / _low(band_hz), EDGE_MAX_FRACTION * (time_s[-1] - time_s[0]))
     return (time_s < time_s[0] + edge) | (time_s > time_s[-1] - edge)
+
+
+def preprocess(activity: xr.DataArray, cfg: Any) -> xr.DataArray:
+    """The configured clean-up before the phase: line-noise notch (the frequency and its
+    multiples below Nyquist, at most 5) and NaN-aware spatial smoothing (grids only)."""
+    from ..errors import UsageError
+
+    if cfg.notch_hz:
+        from ..analysis.preprocess import notch
+
+        fs = float(activity.attrs["fs_hz"])
+        harmonics = max(1, min(5, int((fs / 2 - 1e-9) // cfg.notch_hz)))
+        if cfg.notch_hz < fs / 2:
+            activity = notch(activity, freq_hz=cfg.notch_hz, harmonics=harmonics)
+    if cfg.smooth_sigma_mm > 0:
+        if layout(activity) != "grid":
+            raise UsageError("smooth_sigma_mm applies to grid layouts only")
+        from ..analysis.preprocess import smooth_spatial
+
+        activity = smooth_spatial(activity, sigma_mm=cfg.smooth_sigma_mm)
+    return activity
 
 
 def complex_signal(
