@@ -16,6 +16,7 @@ import pytest
 
 import wavekit
 from wavekit.model import grid_activity
+from wavekit.pipeline.analyze import analyze
 from wavekit.pipeline.config import make_config
 from wavekit.pipeline.report import validate_report
 
@@ -100,10 +101,10 @@ def test_analyze_json_on_stdout(run_cli):
 def test_chunked_matches_whole_recording():
     a = plane_wave(n=6000, fs=500.0)
     stages = ("gradients", "planefit")
-    whole = wavekit.pipeline.analyze.analyze(
+    whole = analyze(
         a, make_config(chunk_s=100.0, band_hz=(7, 14), stages=stages)
     )
-    chunked = wavekit.pipeline.analyze.analyze(
+    chunked = analyze(
         a, make_config(chunk_s=2.0, band_hz=(7, 14), stages=stages)
     )
     fw, fc = whole.frames, chunked.frames
@@ -310,7 +311,7 @@ def test_bad_channels_are_excluded_not_zero_filled():
     a[:, 5, 5] *= 0.01  # a nearly dead one
     a[:, 7, 7] *= 0.5  # merely quieter: kept
     a[:, 9, 2] = 1.0  # flat
-    res = wavekit.pipeline.analyze.analyze(a, make_config(stages=("gradients", "planefit")))
+    res = analyze(a, make_config(stages=("gradients", "planefit")))
     bad = res.activity_info["bad_channels"]
     assert bad["flat"] == [[9, 2]]
     assert bad["variance_outlier"] == [[3, 4], [5, 5]]
