@@ -21,6 +21,14 @@ Usage (from the repository root)::
     PYTHONPATH=. python benchmarks/bench_phase_pipeline.py --n-time 20000
     PYTHONPATH=. python benchmarks/bench_phase_pipeline.py --n-time 5000 --skip-scipy
 
+Memory note: wavekit's outputs (a complex64 analytic signal and three float32 fields, 1.7 GB at
+full size) are 2.5 times the floor's, and on virtual machines the first touch of fresh memory
+can cost as much as the arithmetic (0.03 to 0.6 s per 330 MB here, depending on the host).
+For steady-state numbers, as in a long-running analysis process, let glibc keep freed memory::
+
+    MALLOC_MMAP_THRESHOLD_=17179869184 MALLOC_TRIM_THRESHOLD_=17179869184 \
+        PYTHONPATH=. python benchmarks/bench_phase_pipeline.py --n-time 20000 --repeat 5
+
 Prints a table on standard error and one JSON line on standard output.
 """
 

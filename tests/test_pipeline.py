@@ -101,12 +101,8 @@ def test_analyze_json_on_stdout(run_cli):
 def test_chunked_matches_whole_recording():
     a = plane_wave(n=6000, fs=500.0)
     stages = ("gradients", "planefit")
-    whole = analyze(
-        a, make_config(chunk_s=100.0, band_hz=(7, 14), stages=stages)
-    )
-    chunked = analyze(
-        a, make_config(chunk_s=2.0, band_hz=(7, 14), stages=stages)
-    )
+    whole = analyze(a, make_config(chunk_s=100.0, band_hz=(7, 14), stages=stages))
+    chunked = analyze(a, make_config(chunk_s=2.0, band_hz=(7, 14), stages=stages))
     fw, fc = whole.frames, chunked.frames
     assert fw.sizes == fc.sizes
     np.testing.assert_array_equal(fw["edge"], fc["edge"])

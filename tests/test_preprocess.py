@@ -168,3 +168,9 @@ def test_detect_and_interpolate_bad_channels():
     irr = irregular_activity(x.reshape(1000, -1), fs_hz=FS, x_mm=xx.ravel(), y_mm=yy.ravel())
     bi = detect_bad_channels(irr)
     assert bi.bad.dims == ("channel",) and int(bi.bad.sum()) == 4
+    # a channel only 3 times quieter is not bad, however tight the spread of the others
+    x2 = x.copy()
+    x2[:, 4, 4] /= np.sqrt(3.0)
+    b2 = detect_bad_channels(_grid(x2))
+    assert not bool(b2.bad[4, 4]) and abs(float(b2.log_variance_z[4, 4])) > 5
+    assert bool(detect_bad_channels(_grid(x2), min_fold=2.0).variance_outlier[4, 4])

@@ -35,6 +35,8 @@ _LAZY = {
     "channel_positions": "wavekit.model",
     "describe": "wavekit.io.describe",
     "verify_equivariance": "wavekit.networks",
+    "analyze_motion_space": "wavekit.analysis.motion",
+    "simulate": "wavekit.simulate",
     "analyze": "wavekit.pipeline.analyze",
     "analyze_file": "wavekit.pipeline.analyze",
     "make_config": "wavekit.pipeline.config",

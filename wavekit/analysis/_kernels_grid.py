@@ -259,7 +259,9 @@ def _frame_t(zf, t, dt, out, scale, clean, to):
     nx = zf.shape[2] // 2
     edge = t == 0 or t == nt - 1
     if not edge:
-        c = scale / (2 * dt)
+        cc = np.empty(1, dtype=out.dtype)  # in the output's precision (float32 SIMD)
+        cc[0] = scale / (2 * dt)
+        c = cc[0]
         for i in range(ny):
             for j in range(nx):
                 out[to, i, j] = (
@@ -286,9 +288,10 @@ def _finite_frames(zf):
 
 
 @numba.njit(cache=True, error_model="numpy")
-def _inv2(u, scale):
+def _inv2(u, scale, like):
+    """``scale / (u[j+1] - u[j-1])`` in the precision of ``like`` (float32 stays float32)."""
     n = u.shape[0]
-    out = np.zeros(n)
+    out = np.zeros(n, dtype=like.dtype)
     for j in range(1, n - 1):
         out[j] = scale / (u[j + 1] - u[j - 1])
     return out
@@ -303,8 +306,8 @@ def spatial_gradient_nb(zf, x, y, gx, gy, scale):
     (n, ny, 2 nx), along x (columns, coordinates ``x``) into ``gx`` and along y (rows,
     coordinates ``y``) into ``gy``, both (n, ny, nx). Coordinates may be non-uniform or
     descending. Units: rad per unit of the coordinates (times ``scale``)."""
-    ix = _inv2(x, scale)
-    iy = _inv2(y, scale)
+    ix = _inv2(x, scale, gx)
+    iy = _inv2(y, scale, gx)
     for k in numba.prange(zf.shape[0]):
         clean = _frame_finite(zf, k)
         _frame_x(zf, k, x, ix, gx, scale, clean)
@@ -506,20 +509,25 @@ def grid_fields_nb(
     Equals :func:`spatial_gradient_nb` (scale -1), :func:`time_derivative_nb` (scale 1/2pi)
     and :func:`derived_nb` applied in turn. With ``store_freq`` False the frequency is kept in
     per-frame scratch and ``freq`` is not written (it may then be any (1, 1, 1) array)."""
-    ix = _inv2(x, -1.0)
-    iy = _inv2(y, -1.0)
+    ix = _inv2(x, -1.0, kx)
+    iy = _inv2(y, -1.0, kx)
     inv_2pi = 1.0 / (2 * math.pi)
     tp = np.empty(1, dtype=kx.dtype)  # 2 pi in the fields' precision (keeps float32 SIMD)
     tp[0] = 2 * math.pi
     two_pi = tp[0]
     ny = zf.shape[1]
     nx = zf.shape[2] // 2
-    fin = _finite_frames(zf)
     nt = zf.shape[0]
     for t in numba.prange(nt):
-        _frame_x(zf, t, x, ix, kx, -1.0, fin[t])
-        _frame_y(zf, t, y, iy, ky, -1.0, fin[t])
-        clean_t = fin[t] and (t == 0 or fin[t - 1]) and (t == nt - 1 or fin[t + 1])
+        # finiteness of this frame and its neighbours, checked while they are in cache
+        fin_t = _frame_finite(zf, t)
+        _frame_x(zf, t, x, ix, kx, -1.0, fin_t)
+        _frame_y(zf, t, y, iy, ky, -1.0, fin_t)
+        clean_t = (
+            fin_t
+            and (t == 0 or _frame_finite(zf, t - 1))
+            and (t == nt - 1 or _frame_finite(zf, t + 1))
+        )
         if store_freq:
             fo = freq
             to = t

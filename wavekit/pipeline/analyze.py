@@ -100,28 +100,18 @@ def _mask_bad(activity: xr.DataArray, channels: list) -> xr.DataArray:
     return out
 
 
-#: a variance outlier is excluded only if its variance is this many times off the median's
-VARIANCE_FACTOR = 10.0
-
-
 def _variance_outliers(activity: xr.DataArray, band: tuple, z: float) -> list:
     """Channels to exclude for their variance (judged on the calibration segment).
 
-    A channel is excluded when its in-band variance is a robust outlier (``|z| > z``,
-    :func:`wavekit.analysis.preprocess.detect_bad_channels`) *and* differs from the median
-    channel's by more than ``VARIANCE_FACTOR``: on homogeneous arrays the robust z of a channel
-    only twice as quiet can be large, and such amplitude differences do not disturb phase.
+    A channel is excluded when its in-band variance is a robust outlier (``|z| > z``) *and*
+    at least ten times off the median channel's (``min_fold``,
+    :func:`wavekit.analysis.preprocess.detect_bad_channels`): on homogeneous arrays the robust z
+    of a channel only twice as quiet can be large, and such differences do not disturb phase.
     """
-    from ..analysis.preprocess import bandpass, detect_bad_channels
+    from ..analysis.preprocess import detect_bad_channels
 
-    segment = calibration_segment(activity)
-    flags = detect_bad_channels(segment, z_thresh=z, band_hz=band)
-    space = ("y", "x") if layout(activity) == "grid" else ("channel",)
-    var = bandpass(segment, band_hz=band).var("time").transpose(*space).values
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = np.abs(np.log10(var / np.nanmedian(var)))
-    far = np.nan_to_num(ratio, nan=0.0) > np.log10(VARIANCE_FACTOR)
-    bad = flags["variance_outlier"].values & far & ~flags["nan"].values & ~flags["flat"].values
+    flags = detect_bad_channels(calibration_segment(activity), z_thresh=z, band_hz=band)
+    bad = flags["variance_outlier"].values & ~flags["nan"].values & ~flags["flat"].values
     if layout(activity) == "grid":
         return [[int(r), int(c)] for r, c in zip(*np.nonzero(bad), strict=True)]
     return [activity["channel"].values[i].item() for i in np.nonzero(bad)[0]]
@@ -186,7 +176,9 @@ def analyze(activity: xr.DataArray, config: Config | None = None) -> Results:
     for ch, part in iter_chunks(activity, chunks):
         if "activation" in cfg.stages:
             with timer("activation"):
-                fronts.append(activation_fits(part, ch, cfg))
+                fits = activation_fits(part, ch, cfg)
+                if fits is not None:
+                    fronts.append(fits)
         with timer("phase"):
             part = preprocess(part, cfg)
             z = complex_signal(
@@ -204,6 +196,8 @@ def analyze(activity: xr.DataArray, config: Config | None = None) -> Results:
     activation = None
     if fronts:
         activation = xr.concat(fronts, dim="event") if len(fronts) > 1 else fronts[0]
+    elif "activation" in cfg.stages:
+        activation = xr.Dataset(coords={"event": np.zeros(0)})  # ran, found no wave
     with timer("motion"):
         motion, spectrum, notes = motion_and_spectrum(activity, band, cfg)
     add_motion(fstruct, motion, spectrum, notes)
@@ -232,7 +226,7 @@ def analyze(activity: xr.DataArray, config: Config | None = None) -> Results:
 CALIBRATION_S = 30.0
 
 
-def activation_fits(part: xr.DataArray, ch: Any, cfg: Config) -> xr.Dataset:
+def activation_fits(part: xr.DataArray, ch: Any, cfg: Config) -> xr.Dataset | None:
     """Front fits of the waves whose activation falls in this chunk's core.
 
     Activation times are the steepest upstroke per channel and wave
@@ -246,6 +240,8 @@ def activation_fits(part: xr.DataArray, ch: Any, cfg: Config) -> xr.Dataset:
     lo, hi = t[ch.keep.start], t[ch.keep.stop - 1]
     ev = times["event"].values
     times = times.isel(event=np.flatnonzero((ev >= lo) & (ev <= hi)))
+    if times.sizes["event"] == 0:
+        return None
     return fit_activation_times(times, n_boot=500, seed=cfg.seed)
 
 
