@@ -523,3 +523,27 @@ def test_seizure_recording_has_a_consistent_travelling_wave():
         assert angle_error_deg(float(part.direction_deg), d0) < 30
     # a cortical-wave speed, from the phase (mm/s)
     assert 30 < float(whole.speed_mm_per_s) < 1000
+
+
+def test_pgd_on_an_irregular_layout_matches_the_grid():
+    import numpy as np
+    import xarray as xr
+
+    from wavekit.analysis.gradients import phase_gradient_directionality
+
+    rng = np.random.default_rng(0)
+    kx = rng.normal(size=(4, 3, 5)) + 1.0
+    ky = rng.normal(size=(4, 3, 5))
+    grid = xr.Dataset(
+        {"kx_rad_per_mm": (("time", "y", "x"), kx), "ky_rad_per_mm": (("time", "y", "x"), ky)}
+    )
+    chans = xr.Dataset(
+        {
+            "kx_rad_per_mm": (("time", "channel"), kx.reshape(4, 15)),
+            "ky_rad_per_mm": (("time", "channel"), ky.reshape(4, 15)),
+        }
+    )
+    a = phase_gradient_directionality(grid)
+    b = phase_gradient_directionality(chans, dims=("channel",))
+    np.testing.assert_allclose(a.pgd_rubino2006, b.pgd_rubino2006, rtol=1e-12)
+    np.testing.assert_allclose(a.pgd_unit_resultant, b.pgd_unit_resultant, rtol=1e-12)

@@ -194,8 +194,12 @@ def _bilinear_zero(f00, f10, f01, f11, n_iter=30):
         safe = np.where(ok, det, 1.0)
         step_s = (dt[:, 1] * f[:, 0] - dt[:, 0] * f[:, 1]) / safe
         step_t = (-ds[:, 1] * f[:, 0] + ds[:, 0] * f[:, 1]) / safe
-        s = np.clip(s - np.where(ok, step_s, 0.0), 0.0, 1.0)
-        t = np.clip(t - np.where(ok, step_t, 0.0), 0.0, 1.0)
+        s_new = np.clip(s - np.where(ok, step_s, 0.0), 0.0, 1.0)
+        t_new = np.clip(t - np.where(ok, step_t, 0.0), 0.0, 1.0)
+        moved = max(np.max(np.abs(s_new - s), initial=0.0), np.max(np.abs(t_new - t), initial=0.0))
+        s, t = s_new, t_new
+        if moved < 1e-12:  # Newton has converged (or is pinned at the cell's edge)
+            break
     ds = (1 - t)[:, None] * (f10 - f00) + t[:, None] * (f11 - f01)
     dt = (1 - s)[:, None] * (f01 - f00) + s[:, None] * (f11 - f10)
     jac = np.stack([ds, dt], axis=-1)  # [component, (s, t)]

@@ -257,7 +257,7 @@ def phase_gradients(
 
 
 def phase_gradient_directionality(
-    gradients: xr.Dataset, *, dims: tuple[str, str] = ("y", "x")
+    gradients: xr.Dataset, *, dims: tuple[str, ...] = ("y", "x")
 ) -> xr.Dataset:
     r"""Both phase-gradient directionalities (PGD) of each frame, clearly named.
 
@@ -265,8 +265,9 @@ def phase_gradient_directionality(
     ----------
     gradients : xarray.Dataset
         Output of :func:`phase_gradients` (``kx_rad_per_mm``, ``ky_rad_per_mm``).
-    dims : (str, str)
-        Spatial dims to reduce over.
+    dims : tuple of str
+        Spatial dims to reduce over: ``("y", "x")`` on grids, ``("channel",)`` for the local
+        wave vectors of an irregular layout (:func:`wavekit.analysis.irregular.local_wave_vectors`).
 
     Returns
     -------
@@ -311,9 +312,11 @@ def phase_gradient_directionality(
         kx = kx.chunk({d: -1 for d in dims})
         ky = ky.chunk({d: -1 for d in dims})
 
+    nd = len(dims)
+
     def block(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        lead = a.shape[:-2]
-        a2 = np.ascontiguousarray(a.reshape(-1, a.shape[-2] * a.shape[-1]))
+        lead = a.shape[:-nd]
+        a2 = np.ascontiguousarray(a.reshape(-1, int(np.prod(a.shape[-nd:]))))
         b2 = np.ascontiguousarray(b.reshape(a2.shape))
         rub = np.empty(a2.shape[0], dtype=np.float64)
         res = np.empty(a2.shape[0], dtype=np.float64)

@@ -565,7 +565,9 @@ def phase_distance_correlation(
         np.fill_diagonal(dd, np.inf)
         max_slope_rad_per_mm = np.pi / float(np.median(dd.min(axis=1)))
     amax = float(max_slope_rad_per_mm)
-    step = np.pi / (8 * max(float(d.max()), 1e-12))
+    # no source found (centre NaN): d is NaN and so is rho; keep the slope grid finite
+    dmax = float(np.nanmax(d)) if np.isfinite(d).any() else 1.0
+    step = np.pi / (8 * max(dmax, 1e-12))
     sb = _SlopeBasis(d, np.arange(-amax, amax + step / 2, step))
 
     def stat(p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -691,7 +693,8 @@ def phase_rotation_correlation(
         dd = np.hypot(x[:, None] - x[None, :], y[:, None] - y[None, :])
         np.fill_diagonal(dd, np.inf)
         amax = np.pi / float(np.median(dd.min(axis=1)))
-        step = np.pi / (8 * max(float(r.max()), 1e-12))
+        rmax = float(np.nanmax(r)) if np.isfinite(r).any() else 1.0  # NaN centre: rho NaN
+        step = np.pi / (8 * max(rmax, 1e-12))
         sb = _SlopeBasis(r, np.arange(-amax, amax + step / 2, step))
 
     def stat(p: np.ndarray) -> np.ndarray:

@@ -138,6 +138,7 @@ def analyze(activity: xr.DataArray, config: Config | None = None) -> Results:
         frame_measures,
         iter_chunks,
         margin_s,
+        pattern_step,
         plan_chunks,
     )
     from .summary import add_activation, add_motion, flow_structure
@@ -185,7 +186,9 @@ def analyze(activity: xr.DataArray, config: Config | None = None) -> Results:
                 part, band_hz=band, method=cfg.phase, morlet_cycles=cfg.morlet_cycles
             )
         with timer("measures"):
-            fm = frame_measures(z, stages=cfg.stages).isel(time=ch.keep)
+            fm = frame_measures(z, stages=cfg.stages, pattern_step=pattern_step(fs, band)).isel(
+                time=ch.keep
+            )
         parts.append(fm)
         if snapshot is None:
             snapshot = _snapshot(z.isel(time=ch.keep), fm)

@@ -128,8 +128,14 @@ def complex_signal(
     return analytic_signal(activity, band_hz=band_hz)
 
 
-def frame_measures(z: xr.DataArray, *, stages: tuple[str, ...]) -> xr.Dataset:
-    """Per-frame measures of a complex signal (grid or irregular layout)."""
+def frame_measures(
+    z: xr.DataArray, *, stages: tuple[str, ...], pattern_step: int = 1
+) -> xr.Dataset:
+    """Per-frame measures of a complex signal (grid or irregular layout).
+
+    Patterns are classified on every ``pattern_step``-th frame (see :func:`pattern_step`) and
+    each label is carried to the frames nearest it.
+    """
     from ..analysis.gradients import mean_wave_vector, phase_gradient_directionality
 
     out: dict[str, xr.DataArray] = {}
@@ -162,7 +168,10 @@ def frame_measures(z: xr.DataArray, *, stages: tuple[str, ...]) -> xr.Dataset:
     if "patterns" in stages and layout(z) == "grid":
         from ..analysis.patterns import classify_patterns
 
-        pat = classify_patterns(z)
+        step = max(1, int(pattern_step))
+        pat = classify_patterns(z.isel(time=slice(None, None, step)) if step > 1 else z)
+        if step > 1:  # carry each label to the frames around it (at most step / 2 away)
+            pat = pat.reindex(time=z["time"], method="nearest")
         out["pattern"] = pat["pattern"]
         for k in ("synchrony", "order_parameter", "charge"):
             out[f"pattern_{k}"] = pat[k]
@@ -173,6 +182,12 @@ def frame_measures(z: xr.DataArray, *, stages: tuple[str, ...]) -> xr.Dataset:
         if ds[k].dtype.kind in "iufb":
             ds[k] = ds[k].astype(np.float64)
     return ds
+
+
+def pattern_step(fs_hz: float, band_hz: tuple[float, float]) -> int:
+    """Frames between two pattern labels: eight labels per period of the band's top frequency
+    (patterns cannot change faster than the phase they are read from)."""
+    return max(1, int(fs_hz / (8.0 * band_hz[1])))
 
 
 def event_measure(frames: xr.Dataset, name: str) -> xr.DataArray:
