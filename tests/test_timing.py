@@ -285,3 +285,27 @@ def test_heart_conduction_velocity_per_beat():
     assert (width / speed < 0.15).all()  # tight intervals
     assert np.std(speed) / np.mean(speed) < 0.05  # one consistent CV across beats
     assert ang_err(fit.direction_deg.values, np.median(fit.direction_deg.values)).max() < 5.0
+
+
+def test_front_significance_separates_fronts_from_scattered_times():
+    import numpy as np
+    import xarray as xr
+
+    from wavekit.analysis.timing import front_significance
+
+    rng = np.random.default_rng(3)
+    x, y = rng.uniform(0, 3, 40), rng.uniform(0, 3, 40)
+    fronts = [
+        0.2 + (np.cos(a) * x + np.sin(a) * y) / 0.5 + rng.normal(0, 0.2, 40)
+        for a in np.linspace(0, 6, 20)
+    ]
+    scattered = [rng.normal(0, 2.0, 40) for _ in range(200)]
+    times = xr.DataArray(
+        np.array(fronts + scattered),
+        dims=("event", "channel"),
+        coords={"x": ("channel", x), "y": ("channel", y)},
+    )
+    p = front_significance(times, n_permutations=99, seed=1).values
+    assert np.all(p[:20] <= 0.01)  # every real front at the smallest possible p
+    false_positive = np.mean(p[20:] <= 0.05)
+    assert false_positive <= 0.09  # nominal 5 %, with binomial slack for 200 events

@@ -177,7 +177,7 @@ def analyze(activity: xr.DataArray, config: Config | None = None) -> Results:
     for ch, part in iter_chunks(activity, chunks):
         if "activation" in cfg.stages:
             with timer("activation"):
-                fits = activation_fits(part, ch, cfg)
+                fits = activation_fits(part, ch, cfg, band)
                 if fits is not None:
                     fronts.append(fits)
         with timer("phase"):
@@ -204,7 +204,7 @@ def analyze(activity: xr.DataArray, config: Config | None = None) -> Results:
     with timer("motion"):
         motion, spectrum, notes = motion_and_spectrum(activity, band, cfg)
     add_motion(fstruct, motion, spectrum, notes)
-    add_activation(fstruct, activation)
+    add_activation(fstruct, activation, alpha=cfg.alpha)
     events = null_info = None
     if "events" in cfg.stages:
         with timer("events"):
@@ -229,23 +229,37 @@ def analyze(activity: xr.DataArray, config: Config | None = None) -> Results:
 CALIBRATION_S = 30.0
 
 
-def activation_fits(part: xr.DataArray, ch: Any, cfg: Config) -> xr.Dataset | None:
+def activation_fits(
+    part: xr.DataArray, ch: Any, cfg: Config, band: tuple[float, float]
+) -> xr.Dataset | None:
     """Front fits of the waves whose activation falls in this chunk's core.
 
     Activation times are the steepest upstroke per channel and wave
     (:func:`wavekit.analysis.timing.activation_times`), fitted by a robust plane of time on
-    position with bootstrap intervals (:func:`wavekit.analysis.timing.fit_activation_times`).
+    position with bootstrap intervals (:func:`wavekit.analysis.timing.fit_activation_times`);
+    each front gets a permutation p-value against shuffled channel positions
+    (:func:`wavekit.analysis.timing.front_significance`), and its first and last activation
+    (``start_s``, ``end_s``).
     """
-    from ..analysis.timing import activation_times, fit_activation_times
+    from ..analysis.timing import activation_times, fit_activation_times, front_significance
 
-    times = activation_times(part, polarity=cfg.polarity, min_interval_s=cfg.min_interval_s)
+    centre = float(np.sqrt(band[0] * band[1])) if band[0] > 0 else band[1] / 2
+    interval = cfg.min_interval_s if cfg.min_interval_s is not None else 0.5 / centre
+    try:
+        times = activation_times(part, polarity=cfg.polarity, min_interval_s=interval)
+    except AnalysisError:  # no upstroke at all in this chunk
+        return None
     t = part["time"].values
     lo, hi = t[ch.keep.start], t[ch.keep.stop - 1]
     ev = times["event"].values
     times = times.isel(event=np.flatnonzero((ev >= lo) & (ev <= hi)))
     if times.sizes["event"] == 0:
         return None
-    return fit_activation_times(times, n_boot=500, seed=cfg.seed)
+    fits = fit_activation_times(times, n_boot=500, seed=cfg.seed)
+    fits["p_value"] = ("event", front_significance(times, seed=cfg.seed).values)
+    fits["start_s"] = times.min([d for d in times.dims if d != "event"], skipna=True)
+    fits["end_s"] = times.max([d for d in times.dims if d != "event"], skipna=True)
+    return fits
 
 
 def calibration_segment(activity: xr.DataArray) -> xr.DataArray:

@@ -32,7 +32,8 @@ overriding the one before. The resolved configuration is recorded in ``report.js
 
     [activation]            # activation-time (front) fits, e.g. optical mapping
     polarity = "up"         # "down" for signals that fall on activation (inverted dyes)
-    min_interval_s = 0.05   # shortest time between two waves
+    min_interval_s = 0.05   # shortest time between two waves (default: half a period of
+                            # the band's centre frequency)
 
     [output]
     plots = true
@@ -93,7 +94,7 @@ class Config:
     surrogate: str = "phase"
     min_duration_s: float | None = None
     polarity: str = "up"
-    min_interval_s: float = 0.05
+    min_interval_s: float | None = None
     plots: bool = True
     fig_format: str = "png"
     chunk_s: float = 60.0
@@ -135,7 +136,7 @@ def _check(c: Config) -> None:
         raise bad("n_surrogates must be at least 1")
     if c.polarity not in POLARITIES:
         raise bad(f"activation polarity {c.polarity!r} is not up or down")
-    if c.min_interval_s <= 0:
+    if c.min_interval_s is not None and c.min_interval_s <= 0:
         raise bad("activation min_interval_s must be positive")
     if c.fig_format not in FIG_FORMATS:
         raise bad(f"fig_format {c.fig_format!r} is not one of {', '.join(FIG_FORMATS)}")

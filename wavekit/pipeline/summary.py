@@ -132,19 +132,22 @@ def add_motion(
         out["notes"] = notes
 
 
-def add_activation(out: dict[str, Any], fits: xr.Dataset | None) -> None:
-    """Summarise activation-time (front) fits: ``front_speed_mm_per_s`` and
-    ``front_direction_deg`` over the detected waves (median and circular mean)."""
+def add_activation(out: dict[str, Any], fits: xr.Dataset | None, *, alpha: float) -> None:
+    """Summarise activation-time (front) fits: how many fronts, how many are significant
+    (``p_value <= alpha`` against shuffled positions), and over the significant ones the
+    ``front_speed_mm_per_s`` (median, quartiles) and ``front_direction_deg`` (circular mean)."""
     if fits is None:
         return
     n = int(fits.sizes.get("event", 0))
     out["n_activation_waves"] = n
-    if n == 0:
+    sig = np.zeros(n, bool) if n == 0 else np.nan_to_num(fits["p_value"].values, nan=1) <= alpha
+    out["n_significant_activation_waves"] = int(sig.sum())
+    if not sig.any():
         out["front_speed_mm_per_s"] = _q(np.array([]))
         out["front_direction_deg"] = None
         return
-    speed = fits["front_speed_mm_per_s"].values
+    speed = fits["front_speed_mm_per_s"].values[sig]
     out["front_speed_mm_per_s"] = _q(speed)
-    d = np.radians(fits["direction_deg"].values)
+    d = np.radians(fits["direction_deg"].values[sig])
     ok = np.isfinite(d)
     out["front_direction_deg"] = float(np.degrees(circ_mean(d[ok]))) if ok.any() else None
