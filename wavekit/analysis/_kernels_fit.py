@@ -338,15 +338,21 @@ def pair_start(c, s, w, pi, pj, x, y):
     return (a11 * b0 - a01 * b1) / det, (a00 * b1 - a01 * b0) / det, True
 
 
+#: coarse-grid nodes (best first) that each start a refinement: with heavy noise the
+#: resultant-length surface has side peaks, and the best node need not lie in the best basin
+GRID_STARTS = 4
+
+
 @numba.njit(cache=True)
-def grid_best(c, s, w, er, ei, kgx, kgy):
-    """Best wave vector of a coarse grid; ``er + i ei`` is ``exp(i k_g . r_j)`` (n_grid x n)."""
-    best = -1.0
-    bk = 0
+def grid_order(c, s, w, er, ei):
+    """Coarse-grid node indices by decreasing resultant length (empty without weight)."""
     sw = 0.0
     for j in range(c.size):
         sw += w[j]
-    for g in range(kgx.size):
+    if sw == 0.0:
+        return np.zeros(0, np.int64)
+    vals = np.empty(er.shape[0])
+    for g in range(er.shape[0]):
         sr = 0.0
         si = 0.0
         for j in range(c.size):
@@ -355,13 +361,8 @@ def grid_best(c, s, w, er, ei, kgx, kgy):
                 continue
             sr += wj * (c[j] * er[g, j] - s[j] * ei[g, j])
             si += wj * (c[j] * ei[g, j] + s[j] * er[g, j])
-        v = sr * sr + si * si
-        if v > best:
-            best = v
-            bk = g
-    if sw == 0.0:
-        return 0.0, 0.0, np.nan
-    return kgx[bk], kgy[bk], np.sqrt(best) / sw
+        vals[g] = sr * sr + si * si
+    return np.argsort(-vals, kind="mergesort")
 
 
 @numba.njit(cache=True)
@@ -395,10 +396,11 @@ def fit_one_into(
             if r > br:
                 bkx, bky, bphi, br = kx, ky, phi, r
     if mode != MODE_AUTO or not (br >= grid_below):
-        kx0, ky0, r0 = grid_best(c, s, w, er, ei, kgx, kgy)
-        if r0 == r0:
+        order = grid_order(c, s, w, er, ei)
+        for q in range(min(GRID_STARTS, order.size)):
+            g = order[q]
             kx, ky, phi, r = refine_into(
-                c, s, w, x, y, kx0, ky0, max_iter, tol, buf[4:8], sep, buf[8:12]
+                c, s, w, x, y, kgx[g], kgy[g], max_iter, tol, buf[4:8], sep, buf[8:12]
             )
             if r > br:
                 bkx, bky, bphi, br = kx, ky, phi, r
@@ -665,14 +667,12 @@ def ref_pair_start(c, s, w, pi, pj, x, y):
     return float(k[0]), float(k[1]), True
 
 
-def ref_grid_best(c, s, w, er, ei, kgx, kgy):
-    """NumPy twin of :func:`grid_best` (a matrix-vector product)."""
-    sw = float(np.sum(w))
-    if sw == 0:
-        return 0.0, 0.0, np.nan
+def ref_grid_order(c, s, w, er, ei):
+    """NumPy twin of :func:`grid_order`."""
+    if float(np.sum(w)) == 0:
+        return np.zeros(0, np.int64)
     sm = (er + 1j * ei) @ (w * (c + 1j * s))
-    g = int(np.argmax(np.abs(sm) ** 2))
-    return float(kgx[g]), float(kgy[g]), float(np.abs(sm[g]) / sw)
+    return np.argsort(-(np.abs(sm) ** 2), kind="stable")
 
 
 def ref_fit_one(c, s, w, x, y, pi, pj, er, ei, kgx, kgy, mode, grid_below, max_iter, tol, sep=None):
@@ -687,9 +687,8 @@ def ref_fit_one(c, s, w, x, y, pi, pj, er, ei, kgx, kgy, mode, grid_below, max_i
             if res[3] > best[3]:
                 best = res
     if mode != MODE_AUTO or not (best[3] >= grid_below):
-        kx0, ky0, r0 = ref_grid_best(c, s, w, er, ei, kgx, kgy)
-        if np.isfinite(r0):
-            res = ref_refine(c, s, w, x, y, kx0, ky0, max_iter, tol)
+        for g in ref_grid_order(c, s, w, er, ei)[:GRID_STARTS]:
+            res = ref_refine(c, s, w, x, y, float(kgx[g]), float(kgy[g]), max_iter, tol)
             if res[3] > best[3]:
                 best = res
     if best[3] < 0:

@@ -44,6 +44,28 @@ UNITS_ATTRS = ("units", "unit")
 
 KNOWN_DIMS = ("trial", "time", "y", "x", "channel")
 
+#: length units as files spell them (lower case) -> millimetres
+LENGTH_MM = {
+    **dict.fromkeys(("mm", "millimeter", "millimeters", "millimetre", "millimetres"), 1.0),
+    **dict.fromkeys(
+        (
+            "um",
+            "\u00b5m",
+            "\u03bcm",
+            "micron",
+            "microns",
+            "micrometer",
+            "micrometers",
+            "micrometre",
+            "micrometres",
+        ),
+        1e-3,
+    ),
+    **dict.fromkeys(("nm", "nanometer", "nanometers", "nanometre", "nanometres"), 1e-6),
+    **dict.fromkeys(("cm", "centimeter", "centimeters", "centimetre", "centimetres"), 10.0),
+    **dict.fromkeys(("m", "meter", "meters", "metre", "metres"), 1e3),
+}
+
 
 @dataclass
 class Overrides:

@@ -31,6 +31,7 @@ import numpy as np
 from ..errors import InputError
 from ._common import (
     LAZY_BYTES,
+    LENGTH_MM,
     Found,
     Overrides,
     assemble,
@@ -38,27 +39,6 @@ from ._common import (
     spacing_from_attrs,
 )
 
-#: length units (as ImageJ or users spell them) -> mm
-LENGTH_MM = {
-    "mm": 1.0,
-    "millimeter": 1.0,
-    "millimetre": 1.0,
-    "um": 1e-3,
-    "µm": 1e-3,
-    "\u03bcm": 1e-3,
-    "micron": 1e-3,
-    "microns": 1e-3,
-    "micrometer": 1e-3,
-    "micrometre": 1e-3,
-    "\\u00b5m": 1e-3,
-    "nm": 1e-6,
-    "nanometer": 1e-6,
-    "cm": 10.0,
-    "centimeter": 10.0,
-    "m": 1e3,
-    "meter": 1e3,
-    "metre": 1e3,
-}
 TIME_S = {
     "s": 1.0,
     "sec": 1.0,

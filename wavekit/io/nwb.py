@@ -32,35 +32,11 @@ from typing import Any
 import numpy as np
 
 from ..errors import InputError
-from ._common import Found, Overrides, _plain, assemble, maybe_lazy
+from ._common import LENGTH_MM, Found, Overrides, _plain, assemble, maybe_lazy
 
 EPHYS_TYPES = ("ElectricalSeries", "SpikeEventSeries")
 IMAGE_TYPES = ("ImageSeries", "TwoPhotonSeries", "OnePhotonSeries", "ImageMaskSeries")
 ELECTRODES = "/general/extracellular_ephys/electrodes"
-LENGTH_MM = {
-    "m": 1e3,
-    "meter": 1e3,
-    "meters": 1e3,
-    "metre": 1e3,
-    "metres": 1e3,
-    "mm": 1.0,
-    "millimeter": 1.0,
-    "millimeters": 1.0,
-    "millimetre": 1.0,
-    "millimetres": 1.0,
-    "um": 1e-3,
-    "µm": 1e-3,
-    "\u03bcm": 1e-3,
-    "micron": 1e-3,
-    "microns": 1e-3,
-    "micrometer": 1e-3,
-    "micrometers": 1e-3,
-    "micrometre": 1e-3,
-    "micrometres": 1e-3,
-    "nm": 1e-6,
-    "nanometer": 1e-6,
-    "nanometers": 1e-6,
-}
 
 
 def _ntype(obj: Any) -> str:

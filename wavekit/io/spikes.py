@@ -95,7 +95,12 @@ def _positions_ds(
     path: Path, ds: Any, n: int, default_unit: str, why: str
 ) -> tuple[np.ndarray, np.ndarray, str]:
     a = np.asarray(ds[()], dtype=float)
-    if a.ndim == 2 and a.shape[0] in (2, 3) and a.shape[1] == n and a.shape[0] != n:
+    epos = ds.name.split("/")[-1] == "epos"  # the waverepo layout stores x and y as rows
+    if (
+        a.ndim == 2
+        and a.shape[1] == n
+        and (a.shape[0] == 2 if epos else a.shape[0] in (2, 3) and a.shape[0] != n)
+    ):
         a = a.T
     if a.ndim != 2 or a.shape[0] != n or a.shape[1] not in (2, 3):
         raise InputError(

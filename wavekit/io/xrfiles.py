@@ -33,6 +33,7 @@ import numpy as np
 from ..errors import InputError
 from ._common import (
     LAZY_BYTES,
+    LENGTH_MM,
     Found,
     Overrides,
     assemble,
@@ -41,28 +42,6 @@ from ._common import (
 )
 from .arrays import DIM_ALIASES
 
-LENGTH_MM = {
-    "mm": 1.0,
-    "millimeter": 1.0,
-    "millimeters": 1.0,
-    "millimetre": 1.0,
-    "millimetres": 1.0,
-    "um": 1e-3,
-    "µm": 1e-3,
-    "\u03bcm": 1e-3,
-    "micron": 1e-3,
-    "microns": 1e-3,
-    "micrometer": 1e-3,
-    "micrometers": 1e-3,
-    "micrometre": 1e-3,
-    "micrometres": 1e-3,
-    "cm": 10.0,
-    "m": 1e3,
-    "meter": 1e3,
-    "meters": 1e3,
-    "metre": 1e3,
-    "metres": 1e3,
-}
 TIME_S = {
     "s": 1.0,
     "sec": 1.0,
