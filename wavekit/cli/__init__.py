@@ -15,7 +15,7 @@ import sys
 
 from ._app import app
 
-_COMMANDS = ("info", "convert", "analyze", "batch", "plot", "simulate", "equivariance")
+_COMMANDS = ("info", "convert", "analyze", "batch", "plot", "simulate", "equivariance", "validate")
 for _name in _COMMANDS:
     try:
         importlib.import_module(f"{__name__}.{_name}")
