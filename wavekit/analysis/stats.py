@@ -384,15 +384,21 @@ def bootstrap_ci(
     b = min(max(b, 1), n)
     rng = np.random.default_rng(seed)
     nb = -(-n // b)
-    starts = rng.integers(0, n - b + 1, size=(n_boot, nb))
-    idx = (starts[:, :, None] + np.arange(b)[None, None, :]).reshape(n_boot, -1)[:, :n]
-    samples = v[idx]
-    if stat is np.median:
-        boots = np.median(samples, axis=1)
-    elif stat is np.mean:
-        boots = samples.mean(axis=1)
-    else:
-        boots = np.array([stat(s) for s in samples])
+    # resamples in batches of about 2e6 values, so memory does not grow with n_boot * n (a
+    # long event has ~1e5 frames); rows are drawn in order, so batching changes no value
+    per = max(1, int(2_000_000 // (nb * b)))
+    boots = np.empty(n_boot)
+    for i0 in range(0, n_boot, per):
+        rows = min(per, n_boot - i0)
+        starts = rng.integers(0, n - b + 1, size=(rows, nb))
+        idx = (starts[:, :, None] + np.arange(b)[None, None, :]).reshape(rows, -1)[:, :n]
+        samples = v[idx]
+        if stat is np.median:
+            boots[i0 : i0 + rows] = np.median(samples, axis=1)
+        elif stat is np.mean:
+            boots[i0 : i0 + rows] = samples.mean(axis=1)
+        else:
+            boots[i0 : i0 + rows] = [stat(s) for s in samples]
     q = (1 - confidence) / 2
     if interval == "percentile":
         lo, hi = np.quantile(boots, [q, 1 - q])

@@ -144,8 +144,8 @@ Stages = Annotated[
     typer.Option(
         "--stages",
         metavar="LIST",
-        help="Comma-separated stages to run (default: all): "
-        "gradients,planefit,patterns,events,spectra,spatial.",
+        help="Comma-separated stages to run (default: all but activation): "
+        "gradients,planefit,patterns,events,spectra,spatial,activation.",
         rich_help_panel=ANALYSIS,
     ),
 ]
@@ -186,7 +186,8 @@ Polarity = Annotated[
     typer.Option(
         "--polarity",
         metavar="up|down",
-        help="Direction of activation upstrokes for front fits (down: inverted voltage dyes).",
+        help="Fit activation fronts (the activation stage); up or down: the direction of "
+        "the upstroke (down for inverted voltage dyes).",
         rich_help_panel=ANALYSIS,
     ),
 ]

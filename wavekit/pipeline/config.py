@@ -20,7 +20,8 @@ overriding the one before. The resolved configuration is recorded in ``report.js
     method = "hilbert"      # hilbert | morlet | generalized
     morlet_cycles = 7.0
 
-    [stages]
+    [stages]                # default: all but "activation", which [activation] or
+                            # --polarity turn on
     run = ["gradients", "planefit", "patterns", "events", "spectra", "spatial", "activation"]
 
     [events]
@@ -53,6 +54,9 @@ from typing import Any
 from ..errors import UsageError
 
 STAGES = ("gradients", "planefit", "patterns", "events", "spectra", "spatial", "activation")
+#: stages run unless the user chooses: activation-time fronts only when asked (``--polarity``
+#: or ``--stages``), since on oscillations every cycle is a "front" and the fits cost time
+DEFAULT_STAGES = STAGES[:-1]
 POLARITIES = ("up", "down")
 PHASE_METHODS = ("hilbert", "morlet", "generalized")
 EVENT_MEASURES = ("pgd", "plane_r2")
@@ -87,7 +91,7 @@ class Config:
     smooth_sigma_mm: float = 0.0
     phase: str = "hilbert"
     morlet_cycles: float = 7.0
-    stages: tuple[str, ...] = STAGES
+    stages: tuple[str, ...] = DEFAULT_STAGES
     event_measure: str = "pgd"
     alpha: float = 0.05
     n_surrogates: int = 99
@@ -190,6 +194,8 @@ def make_config(toml_path: str | os.PathLike | None = None, **overrides: Any) ->
         kw["band_hz"] = tuple(float(b) for b in kw["band_hz"])
     if "stages" in kw:
         kw["stages"] = tuple(kw["stages"])
+    elif "polarity" in kw or "min_interval_s" in kw:  # asking for fronts runs their stage
+        kw["stages"] = (*DEFAULT_STAGES, "activation")
     try:
         cfg = Config(**kw)
     except TypeError as exc:
