@@ -118,10 +118,32 @@ def speed_distribution(speeds: np.ndarray, summary: dict | None):
     return fig
 
 
+#: one colour per pattern label (fixed, so figures of different recordings compare)
+PATTERN_COLOURS = {
+    "none": "0.85",
+    "synchronous": "#7f7f7f",
+    "plane": "#1f77b4",
+    "source": "#d62728",
+    "sink": "#9467bd",
+    "spiral_ccw": "#2ca02c",
+    "spiral_cw": "#bcbd22",
+    "saddle": "#ff7f0e",
+}
+
+
 def timeline(time_s: np.ndarray, frames: dict[str, np.ndarray], events: list[dict]):
-    """Directionality (both PGDs, plane-fit R^2) over time, with detected events shaded."""
+    """Directionality (both PGDs, plane-fit R^2) over time, with detected events shaded, and
+    (grids) a track of the per-frame pattern label underneath."""
     plt = _plt()
-    fig, ax = plt.subplots(figsize=(8.0, 3.2), constrained_layout=True)
+    patterns = frames.get("pattern")
+    if patterns is None:
+        fig, ax = plt.subplots(figsize=(8.0, 3.2), constrained_layout=True)
+    else:
+        fig, (ax, axp) = plt.subplots(
+            2, 1, figsize=(8.0, 4.0), sharex=True, constrained_layout=True,
+            gridspec_kw={"height_ratios": [4, 1]},
+        )  # fmt: skip
+        _pattern_track(axp, time_s, np.asarray(patterns).astype(str))
     labels = {
         "pgd_unit_resultant": "PGD (unit resultant)",
         "pgd_rubino2006": "PGD (Rubino 2006)",
@@ -143,13 +165,33 @@ def timeline(time_s: np.ndarray, frames: dict[str, np.ndarray], events: list[dic
             if hi > lo:
                 ax.axvspan(lo, hi, color="0.85", lw=0, zorder=0)
     ax.set_ylim(-0.05, 1.05)
-    ax.set_xlabel("time (s)")
+    (ax if patterns is None else axp).set_xlabel("time (s)")
     ax.set_ylabel("directionality (0-1)")
     ax.set_title(
         "Wave directionality over time (orange: events; grey: record edges, not summarised)"
     )
     ax.legend(frameon=False, fontsize=8, loc="upper right", ncols=3)
     return fig
+
+
+def _pattern_track(ax: Any, time_s: np.ndarray, labels: np.ndarray) -> None:
+    """Coloured runs of the per-frame pattern label, with a legend of the labels present."""
+    from matplotlib.patches import Patch
+
+    change = np.flatnonzero(labels[1:] != labels[:-1]) + 1
+    starts = np.concatenate([[0], change])
+    stops = np.concatenate([change, [labels.size]])
+    dt = float(np.median(np.diff(time_s))) if time_s.size > 1 else 1.0
+    for a, b in zip(starts, stops, strict=True):
+        ax.axvspan(time_s[a], time_s[b - 1] + dt, color=PATTERN_COLOURS.get(labels[a], "k"), lw=0)
+    present = [p for p in PATTERN_COLOURS if np.any(labels == p)]
+    ax.legend(
+        handles=[Patch(color=PATTERN_COLOURS[p], label=p) for p in present],
+        frameon=False, fontsize=7, ncols=len(present), loc="upper center",
+        bbox_to_anchor=(0.5, -0.9),
+    )  # fmt: skip
+    ax.set_yticks([])
+    ax.set_ylabel("pattern", rotation=0, ha="right", va="center")
 
 
 def kw_figure(kw: Any, dominant: dict | None, band_hz: list | None):
