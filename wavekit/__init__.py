@@ -36,7 +36,6 @@ _LAZY = {
     "describe": "wavekit.io.describe",
     "verify_equivariance": "wavekit.networks",
     "analyze_motion_space": "wavekit.analysis.motion",
-    "simulate": "wavekit.simulate",
     "analyze": "wavekit.pipeline.analyze",
     "analyze_file": "wavekit.pipeline.analyze",
     "make_config": "wavekit.pipeline.config",

@@ -491,6 +491,8 @@ def derived_nb(kx, ky, f, speed, direction, wavelength, do_speed, do_direction, 
             speed[i] = sp
         if do_direction:
             direction[i] = d
+            if direction[i] <= -180.0:  # -179.99999... stored in float32 rounds to -180
+                direction[i] = 180.0
         if do_wavelength:
             wavelength[i] = wl
 
@@ -552,6 +554,8 @@ def grid_fields_nb(
             for i in range(ny):
                 for j in range(nx):
                     direction[t, i, j] = _direction_point(kx[t, i, j], ky[t, i, j], fo[to, i, j])
+                    if direction[t, i, j] <= -180.0:  # float32 rounding of -179.99999...
+                        direction[t, i, j] = 180.0
 
 
 def grid_fields_ref(z: np.ndarray, x, y, dt: float) -> dict:
