@@ -100,8 +100,8 @@ def _mask_bad(activity: xr.DataArray, channels: list) -> xr.DataArray:
     return out
 
 
-def _variance_outliers(activity: xr.DataArray, band: tuple, z: float) -> list:
-    """Channels to exclude for their variance (judged on the calibration segment).
+def _variance_outliers(segment: xr.DataArray, band: tuple, z: float) -> list:
+    """Channels to exclude for their variance, judged on the calibration ``segment``.
 
     A channel is excluded when its in-band variance is a robust outlier (``|z| > z``) *and*
     at least ten times off the median channel's (``min_fold``,
@@ -110,11 +110,11 @@ def _variance_outliers(activity: xr.DataArray, band: tuple, z: float) -> list:
     """
     from ..analysis.preprocess import detect_bad_channels
 
-    flags = detect_bad_channels(calibration_segment(activity), z_thresh=z, band_hz=band)
+    flags = detect_bad_channels(segment, z_thresh=z, band_hz=band)
     bad = flags["variance_outlier"].values & ~flags["nan"].values & ~flags["flat"].values
-    if layout(activity) == "grid":
+    if layout(segment) == "grid":
         return [[int(r), int(c)] for r, c in zip(*np.nonzero(bad), strict=True)]
-    return [activity["channel"].values[i].item() for i in np.nonzero(bad)[0]]
+    return [segment["channel"].values[i].item() for i in np.nonzero(bad)[0]]
 
 
 def analyze(activity: xr.DataArray, config: Config | None = None) -> Results:
@@ -161,9 +161,11 @@ def analyze(activity: xr.DataArray, config: Config | None = None) -> Results:
 
             band, _, reason = choose_band(activity)
     with timer("input"):
-        outliers = _variance_outliers(activity, band, cfg.bad_channel_z)
+        segment = calibration_segment(activity)  # read once: outliers, motion, surrogates
+        outliers = _variance_outliers(segment, band, cfg.bad_channel_z)
         info["bad_channels"]["variance_outlier"] = outliers
         activity = _mask_bad(activity, outliers)
+        segment = _mask_bad(segment, outliers)
     fs = info["fs_hz"]
     if band[1] >= fs / 2:
         raise AnalysisError(
@@ -202,13 +204,13 @@ def analyze(activity: xr.DataArray, config: Config | None = None) -> Results:
     elif "activation" in cfg.stages:
         activation = xr.Dataset(coords={"event": np.zeros(0)})  # ran, found no wave
     with timer("motion"):
-        motion, spectrum, notes = motion_and_spectrum(activity, band, cfg)
+        motion, spectrum, notes = motion_and_spectrum(segment, band, cfg)
     add_motion(fstruct, motion, spectrum, notes)
     add_activation(fstruct, activation, alpha=cfg.alpha)
     events = null_info = None
     if "events" in cfg.stages:
         with timer("events"):
-            events, null_info = detect_wave_events(activity, frames, band, cfg)
+            events, null_info = detect_wave_events(segment, frames, band, cfg)
     return Results(
         activity_info=info,
         config=cfg,
@@ -242,9 +244,9 @@ def activation_fits(
     (``start_s``, ``end_s``).
     """
     from ..analysis.timing import activation_times, fit_activation_times, front_significance
+    from .frames import band_centre
 
-    centre = float(np.sqrt(band[0] * band[1])) if band[0] > 0 else band[1] / 2
-    interval = cfg.min_interval_s if cfg.min_interval_s is not None else 0.5 / centre
+    interval = cfg.min_interval_s if cfg.min_interval_s is not None else 0.5 / band_centre(band)
     try:
         times = activation_times(part, polarity=cfg.polarity, min_interval_s=interval)
     except AnalysisError:  # no upstroke at all in this chunk
@@ -275,13 +277,13 @@ def calibration_segment(activity: xr.DataArray) -> xr.DataArray:
 
 
 def motion_and_spectrum(
-    activity: xr.DataArray, band: tuple[float, float], cfg: Config
+    segment: xr.DataArray, band: tuple[float, float], cfg: Config
 ) -> tuple[dict[str, Any] | None, dict[str, Any] | None, list[str]]:
     """The motion summary (``analyze_motion_space``) and the k-omega spectrum of the
-    calibration segment, with a note for each stage that does not apply to this layout."""
+    calibration ``segment``, with a note for each stage that does not apply to this layout."""
     from ..errors import InputError
 
-    segment = preprocess(calibration_segment(activity), cfg)
+    segment = preprocess(segment, cfg)
     motion = spectrum = None
     notes: list[str] = []
     if "spatial" in cfg.stages:
@@ -306,21 +308,30 @@ def motion_and_spectrum(
 
 
 def detect_wave_events(
-    activity: xr.DataArray, frames: xr.Dataset, band: tuple[float, float], cfg: Config
+    segment: xr.DataArray, frames: xr.Dataset, band: tuple[float, float], cfg: Config
 ) -> tuple[xr.Dataset, dict[str, Any]]:
     """Wave events: runs of frames whose measure exceeds a surrogate-calibrated threshold.
 
     The threshold is the ``1 - alpha`` quantile of the same measure computed, through the same
     pipeline (band-pass, phase, gradients), on ``n_surrogates`` surrogates of the recording
     (Fourier phase randomisation by default: each channel keeps its spectrum, the spatial
-    structure is destroyed). Surrogates are made of at most ``CALIBRATION_S`` seconds from the
-    middle of the recording, so their cost does not grow with its length. Events shorter than
-    ``min_duration_s`` (default: one period of the band's centre frequency) are dropped.
+    structure is destroyed). Surrogates are made of ``segment``, at most ``CALIBRATION_S``
+    seconds from the middle of the recording, so their cost does not grow with its length.
+    Events shorter than ``min_duration_s`` (default: one period of the band's centre
+    frequency) are dropped.
     """
     from ..analysis.events import detect_events, null_distribution
-    from .frames import complex_signal, edge_mask, event_measure, frame_measures, preprocess
+    from .frames import (
+        EVENT_MEASURE_KEYS,
+        band_centre,
+        complex_signal,
+        edge_mask,
+        event_measure,
+        frame_measures,
+        preprocess,
+    )
+    from .summary import estimator_prefix
 
-    segment = calibration_segment(activity)
     measure_stage = "gradients" if cfg.event_measure == "pgd" else "planefit"
 
     def measure(a: xr.DataArray) -> xr.DataArray:
@@ -334,9 +345,8 @@ def detect_wave_events(
     null = null_distribution(
         segment, measure, n=cfg.n_surrogates, method=cfg.surrogate, seed=cfg.seed
     )
-    centre = float(np.sqrt(band[0] * band[1])) if band[0] > 0 else band[1] / 2
-    min_dur = cfg.min_duration_s if cfg.min_duration_s is not None else 1.0 / centre
-    prefix = "plane_" if "plane_direction_deg" in frames else ""
+    min_dur = cfg.min_duration_s if cfg.min_duration_s is not None else 1.0 / band_centre(band)
+    prefix = estimator_prefix(frames)
 
     def per_frame(key: str) -> np.ndarray | None:
         return frames[key].values if key in frames else None
@@ -355,7 +365,7 @@ def detect_wave_events(
         seed=cfg.seed,
     )
     info = {
-        "measure": {"pgd": "pgd_unit_resultant", "plane_r2": "plane_r2_adj"}[cfg.event_measure],
+        "measure": EVENT_MEASURE_KEYS[cfg.event_measure],
         "surrogate": cfg.surrogate,
         "n_surrogates": cfg.n_surrogates,
         "alpha": cfg.alpha,

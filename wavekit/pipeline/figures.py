@@ -261,10 +261,10 @@ def save_all(
     analysis (or None); both are also what ``frames.h5`` stores, so ``wavekit plot`` redraws
     the same figures from a results folder.
     """
-    from .summary import wave_frames
+    from .summary import estimator_prefix, wave_frames
 
     fs = report["flow_structure"]
-    prefix = "plane_" if "plane_direction_deg" in frames else ""
+    prefix = estimator_prefix(frames)
     mask = wave_frames(frames)
     figs = {}
     if snapshot is not None:

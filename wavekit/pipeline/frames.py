@@ -81,6 +81,11 @@ def _low(band_hz: tuple[float, float]) -> float:
     return band_hz[0] if band_hz[0] and band_hz[0] > 0 else band_hz[1] / 4
 
 
+def band_centre(band_hz: tuple[float, float]) -> float:
+    """Geometric centre of the band (half the high edge for a low-pass)."""
+    return math.sqrt(band_hz[0] * band_hz[1]) if band_hz[0] > 0 else band_hz[1] / 2
+
+
 def margin_s(band_hz: tuple[float, float]) -> float:
     """Margin read on each side of a chunk: ten periods of the band's low edge."""
     return MARGIN_PERIODS / _low(band_hz)
@@ -121,8 +126,7 @@ def complex_signal(
     from ..analysis.phase import analytic_signal, generalized_phase, morlet
 
     if method == "morlet":
-        centre = math.sqrt(band_hz[0] * band_hz[1]) if band_hz[0] > 0 else band_hz[1] / 2
-        return morlet(activity, freq_hz=centre, n_cycles=morlet_cycles)
+        return morlet(activity, freq_hz=band_centre(band_hz), n_cycles=morlet_cycles)
     if method == "generalized":
         return generalized_phase(activity, band_hz=band_hz)
     return analytic_signal(activity, band_hz=band_hz)
@@ -190,10 +194,13 @@ def pattern_step(fs_hz: float, band_hz: tuple[float, float]) -> int:
     return max(1, int(fs_hz / (8.0 * band_hz[1])))
 
 
+#: event measure option -> the per-frame variable it names
+EVENT_MEASURE_KEYS = {"pgd": "pgd_unit_resultant", "plane_r2": "plane_r2_adj"}
+
+
 def event_measure(frames: xr.Dataset, name: str) -> xr.DataArray:
     """The per-frame measure events are detected on, NaN on edge frames."""
-    key = {"pgd": "pgd_unit_resultant", "plane_r2": "plane_r2_adj"}[name]
-    m = frames[key]
+    m = frames[EVENT_MEASURE_KEYS[name]]
     if "edge" in frames:
         m = m.where(~frames["edge"])
     return m

@@ -42,6 +42,12 @@ def wave_frames(frames: xr.Dataset) -> np.ndarray:
     return np.zeros(frames.sizes["time"], dtype=bool)
 
 
+def estimator_prefix(frames: xr.Dataset) -> str:
+    """Prefix of the per-frame direction, speed and wavelength that summaries use: the global
+    plane fit (``plane_``) when it ran, else the mean local wave vector (no prefix)."""
+    return "plane_" if "plane_direction_deg" in frames else ""
+
+
 def inner_of(frames: xr.Dataset) -> np.ndarray:
     """Frames away from the record's ends (not ``edge``)."""
     return ~frames["edge"].values if "edge" in frames else np.ones(frames.sizes["time"], bool)
@@ -50,7 +56,7 @@ def inner_of(frames: xr.Dataset) -> np.ndarray:
 def flow_structure(frames: xr.Dataset, *, band_hz: tuple[float, float]) -> dict[str, Any]:
     """Summarise frame measures into the report's ``flow_structure`` block."""
     mask = wave_frames(frames)
-    prefix = "plane_" if "plane_direction_deg" in frames else ""
+    prefix = estimator_prefix(frames)
     out: dict[str, Any] = {
         "band_hz": [float(band_hz[0]), float(band_hz[1])],
         "wave_frame_fraction": float(mask.mean()) if mask.size else 0.0,
