@@ -44,6 +44,29 @@ UNITS_ATTRS = ("units", "unit")
 
 KNOWN_DIMS = ("trial", "time", "y", "x", "channel")
 
+#: axis names as files spell them (lower case) -> wavekit's dims
+DIM_ALIASES = {
+    "t": "time",
+    "times": "time",
+    "frame": "time",
+    "frames": "time",
+    "sample": "time",
+    "samples": "time",
+    "row": "y",
+    "rows": "y",
+    "height": "y",
+    "col": "x",
+    "cols": "x",
+    "column": "x",
+    "columns": "x",
+    "width": "x",
+    "channels": "channel",
+    "electrode": "channel",
+    "electrodes": "channel",
+    "chan": "channel",
+    "trials": "trial",
+}
+
 #: length units as files spell them (lower case) -> millimetres
 LENGTH_MM = {
     **dict.fromkeys(("mm", "millimeter", "millimeters", "millimetre", "millimetres"), 1.0),

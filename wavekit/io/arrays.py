@@ -29,6 +29,7 @@ import numpy as np
 
 from ..errors import InputError
 from ._common import (
+    DIM_ALIASES,
     DT_ATTRS,
     FS_ATTRS,
     LAZY_BYTES,
@@ -65,27 +66,6 @@ POSITION_NAMES = (
 POSITION_UM_NAMES = ("positions_um", "position_um", "electrode_positions_um", "xy_um")
 TIME_NAMES = ("time", "times", "t", "timestamps", "tvec", "time_s")
 DATA_NAMES = ("activity",)
-DIM_ALIASES = {
-    "t": "time",
-    "times": "time",
-    "frame": "time",
-    "frames": "time",
-    "sample": "time",
-    "samples": "time",
-    "row": "y",
-    "rows": "y",
-    "height": "y",
-    "col": "x",
-    "cols": "x",
-    "column": "x",
-    "columns": "x",
-    "width": "x",
-    "channels": "channel",
-    "electrode": "channel",
-    "electrodes": "channel",
-    "chan": "channel",
-    "trials": "trial",
-}
 
 
 @dataclass

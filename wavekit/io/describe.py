@@ -6,6 +6,7 @@ import os
 from typing import Any
 
 import numpy as np
+import xarray as xr
 
 from ..model import bad_channels, layout, spacing_mm
 from . import open_activity
@@ -41,22 +42,42 @@ def describe(path: str | os.PathLike, *, check_channels: bool = True, **override
     """
     found = open_activity(path, **overrides)
     a = found.activity
-    fs = float(a.attrs["fs_hz"])
-    lay = layout(a)
-    x = a["x"].values
-    y = a["y"].values
-    n_channels = int(a.sizes["channel"]) if lay == "irregular" else int(a.sizes["y"] * a.sizes["x"])
     info: dict[str, Any] = {
         "path": str(path),
         "format": found.format,
         "dataset": found.dataset,
+        **summarize(a),
+        "ground_truth": any("ground truth" in n for n in found.notes),
+        "notes": list(found.notes),
+    }
+    info["duration_s"] = round(info["duration_s"], 9)
+    if check_channels:
+        bad = bad_channels(a)
+        if len(bad["nan"]) == info["n_channels"]:
+            from ..errors import InputError
+
+            raise InputError(path, "every sample is NaN: there is no signal to analyse")
+        info["bad_channels"] = bad
+    return info
+
+
+def summarize(a: xr.DataArray) -> dict[str, Any]:
+    """What a DataArray in the data model is: dims, shape, dtype, sampling, layout, channels,
+    spacing and extent in mm, units, and whether it is read lazily (no sample is read)."""
+    fs = float(a.attrs["fs_hz"])
+    lay = layout(a)
+    x = a["x"].values
+    y = a["y"].values
+    return {
         "dims": list(a.dims),
         "shape": [int(s) for s in a.shape],
         "dtype": str(a.dtype),
         "fs_hz": fs,
-        "duration_s": round(a.sizes["time"] / fs, 9),
+        "duration_s": a.sizes["time"] / fs,
         "layout": lay,
-        "n_channels": n_channels,
+        "n_channels": int(
+            a.sizes["channel"] if lay == "irregular" else a.sizes["y"] * a.sizes["x"]
+        ),
         "spacing_mm": list(spacing_mm(a)) if lay == "grid" else None,
         "extent_mm": {
             "x": [float(np.min(x)), float(np.max(x))],
@@ -64,14 +85,4 @@ def describe(path: str | os.PathLike, *, check_channels: bool = True, **override
         },
         "units": a.attrs.get("units", ""),
         "lazy": hasattr(a.data, "compute"),
-        "ground_truth": any("ground truth" in n for n in found.notes),
-        "notes": list(found.notes),
     }
-    if check_channels:
-        bad = bad_channels(a)
-        if len(bad["nan"]) == n_channels:
-            from ..errors import InputError
-
-            raise InputError(path, "every sample is NaN: there is no signal to analyse")
-        info["bad_channels"] = bad
-    return info

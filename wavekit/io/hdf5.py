@@ -18,6 +18,7 @@ import numpy as np
 
 from ..errors import InputError
 from ._common import (
+    DIM_ALIASES,
     Found,
     Overrides,
     _plain,
@@ -151,24 +152,7 @@ def read(path: Path, ov: Overrides, f: Any) -> Found:
 
     dims = _dims_attr(ds, attrs)
     if dims is not None:
-        aliases = {
-            "t": "time",
-            "row": "y",
-            "rows": "y",
-            "col": "x",
-            "cols": "x",
-            "column": "x",
-            "columns": "x",
-            "channels": "channel",
-            "electrode": "channel",
-            "electrodes": "channel",
-            "trials": "trial",
-            "frame": "time",
-            "frames": "time",
-            "samples": "time",
-            "sample": "time",
-        }
-        dims = tuple(aliases.get(d, d) for d in dims)
+        dims = tuple(DIM_ALIASES.get(d, d) for d in dims)
         if len(dims) == ds.ndim and set(dims) <= {"trial", "time", "y", "x", "channel"}:
             kw.update(dims=dims, dims_reason="the dataset's dims attribute")
 

@@ -32,6 +32,7 @@ import numpy as np
 
 from ..errors import InputError
 from ._common import (
+    DIM_ALIASES,
     LAZY_BYTES,
     LENGTH_MM,
     Found,
@@ -40,7 +41,6 @@ from ._common import (
     fs_from_attrs,
     spacing_from_attrs,
 )
-from .arrays import DIM_ALIASES
 
 TIME_S = {
     "s": 1.0,

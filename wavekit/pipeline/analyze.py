@@ -24,7 +24,7 @@ import numpy as np
 import xarray as xr
 
 from ..errors import AnalysisError
-from ..model import bad_channels, layout, spacing_mm
+from ..model import bad_channels, layout
 from .config import Config, make_config
 from .frames import preprocess
 
@@ -62,26 +62,17 @@ class _Timer:
         self.t[self._name] = round(self.t.get(self._name, 0.0) + time.perf_counter() - self._t0, 4)
 
 
+#: the keys of :func:`wavekit.io.describe.summarize` that the report's ``input`` block keeps
+INPUT_KEYS = ("shape", "dims", "fs_hz", "layout", "duration_s", "n_channels", "spacing_mm", "units")
+
+
 def activity_info(activity: xr.DataArray) -> dict[str, Any]:
     """The report's ``input`` block, from the DataArray (path and digest added by the caller)."""
-    fs = float(activity.attrs["fs_hz"])
-    lay = layout(activity)
-    n_ch = (
-        activity.sizes["channel"]
-        if lay == "irregular"
-        else activity.sizes["y"] * activity.sizes["x"]
-    )
-    return {
-        "shape": [int(s) for s in activity.shape],
-        "dims": list(activity.dims),
-        "fs_hz": fs,
-        "layout": lay,
-        "duration_s": activity.sizes["time"] / fs,
-        "n_channels": int(n_ch),
-        "bad_channels": bad_channels(activity),
-        "spacing_mm": list(spacing_mm(activity)) if lay == "grid" else None,
-        "units": activity.attrs.get("units", ""),
-    }
+    from ..io.describe import summarize
+
+    info = {k: v for k, v in summarize(activity).items() if k in INPUT_KEYS}
+    info["bad_channels"] = bad_channels(activity)
+    return info
 
 
 def _mask_bad(activity: xr.DataArray, channels: list) -> xr.DataArray:
