@@ -377,16 +377,8 @@ def to_grid(da: xr.DataArray, spec: GridSpec | None = None) -> xr.DataArray:
         present = sites >= 0
         gathered = dsa.take(data.astype(dtype), np.where(present, sites, 0), axis=-1)
         out = dsa.where(present, gathered, np.nan).reshape(*lead, spec.ny, spec.nx)
-    attrs = dict(da.attrs)
-    res = grid_activity(
-        out, fs_hz=attrs.pop("fs_hz"), x_mm=spec.x_mm, y_mm=spec.y_mm, units=attrs.pop("units", "")
-    )
-    res = res.assign_coords(time=da["time"])
-    if "trial" in da.coords:
-        res = res.assign_coords(trial=da["trial"])
-    res.attrs.update(attrs)
-    res.encoding.update(da.encoding)
-    return res
+    res = grid_activity(out, fs_hz=da.attrs["fs_hz"], x_mm=spec.x_mm, y_mm=spec.y_mm)
+    return _carry_over(res, da)
 
 
 def to_irregular(da: xr.DataArray, *, drop_empty: bool = True) -> xr.DataArray:
@@ -407,19 +399,23 @@ def to_irregular(da: xr.DataArray, *, drop_empty: bool = True) -> xr.DataArray:
         empty = np.isnan(stacked).all(axis=tuple(range(stacked.ndim - 1)))
         keep = ~np.asarray(empty.compute() if hasattr(empty, "compute") else empty)
     labels = np.array([f"r{r}c{c}" for r, c in zip(rr.ravel(), cc.ravel(), strict=True)])
-    attrs = dict(da.attrs)
     res = irregular_activity(
         stacked[..., keep],
-        fs_hz=attrs.pop("fs_hz"),
+        fs_hz=da.attrs["fs_hz"],
         x_mm=xx.ravel()[keep],
         y_mm=yy.ravel()[keep],
         channel=labels[keep],
-        units=attrs.pop("units", ""),
     )
+    return _carry_over(res, da)
+
+
+def _carry_over(res: xr.DataArray, da: xr.DataArray) -> xr.DataArray:
+    """Give a re-laid-out array ``res`` the time and trial coordinates, attributes and encoding
+    of its source ``da`` (the views change space only)."""
     res = res.assign_coords(time=da["time"])
     if "trial" in da.coords:
         res = res.assign_coords(trial=da["trial"])
-    res.attrs.update(attrs)
+    res.attrs = dict(da.attrs)
     res.encoding.update(da.encoding)
     return res
 
