@@ -59,6 +59,7 @@ def test_event_table_from_per_frame_inputs():
         centre_x_mm=cx,
         centre_y_mm=cx * 0 - 0.5,
         seed=1,
+        split_on_pattern=False,  # the majority label; splits: test_events_split_where_...
     )
     assert ev.sizes["event"] == 2
     np.testing.assert_allclose(ev.start_s, [0.5, 1.5])
@@ -169,3 +170,55 @@ def test_docstring_examples_run():
     import wavekit.analysis.events as mod
 
     assert doctest.testmod(mod, optionflags=doctest.NORMALIZE_WHITESPACE).failed == 0
+
+
+# ----------------------------------------------------------------------------- pattern splits
+
+
+def test_pattern_pieces_cut_only_where_a_new_pattern_holds():
+    from wavekit.analysis.events import pattern_pieces
+
+    assert pattern_pieces([], 3) == []
+    assert pattern_pieces(["none"] * 4, 2) == [(0, 4)]
+    # brief flickers and "none" frames never cut
+    flicker = ["plane"] * 6 + ["source"] + ["none"] * 2 + ["plane"] * 6
+    assert pattern_pieces(flicker, 3) == [(0, 15)]
+    seq = ["plane"] * 10 + ["none"] * 4 + ["spiral_cw"] * 10 + ["saddle"] * 5
+    assert pattern_pieces(seq, 3) == [(0, 12), (12, 24), (24, 29)]
+
+
+def test_events_split_where_the_pattern_changes():
+    t = np.arange(300) / 100.0
+    m = xr.DataArray(np.where((t > 0.5) & (t < 2.5), 0.9, 0.1), dims="time", coords={"time": t})
+    pattern = np.where(t < 1.5, "plane", "spiral_ccw")
+    direction = np.where(t < 1.5, 30.0, -60.0)
+    ev = detect_events(
+        m, threshold=0.5, min_duration_s=0.1, pattern=pattern, direction_deg=direction
+    )
+    assert list(ev["pattern"].values) == ["plane", "spiral_ccw"]
+    np.testing.assert_allclose(ev["start_s"].values, [0.51, 1.5])
+    np.testing.assert_allclose(ev["direction_deg"].values, [30.0, -60.0], atol=1e-9)
+    assert np.all(ev["pattern_fraction"].values == 1.0)
+    whole = detect_events(
+        m, threshold=0.5, min_duration_s=0.1, pattern=pattern, split_on_pattern=False
+    )
+    assert whole.sizes["event"] == 1
+
+
+def test_analyze_splits_the_pattern_sequence_sample():
+    """The shipped sequence (plane, source, sink, ... 1 s each): events follow the episodes."""
+    from pathlib import Path
+
+    from wavekit.io import load
+    from wavekit.pipeline.analyze import analyze
+    from wavekit.pipeline.config import make_config
+
+    path = Path(__file__).resolve().parents[1] / "sample_data" / "patterns_sequence.h5"
+    res = analyze(load(path), make_config(n_surrogates=19))
+    ev = res.events
+    assert ev.sizes["event"] >= 4
+    assert np.all(ev["pattern_fraction"].values > 0.9)
+    for pattern, start in (("plane", 0.0), ("source", 1.0), ("sink", 2.0)):
+        rows = np.flatnonzero(ev["pattern"].values == pattern)
+        assert rows.size == 1, pattern
+        assert ev["start_s"].values[rows[0]] == pytest.approx(max(start, 0.4), abs=0.05)

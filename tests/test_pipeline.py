@@ -252,6 +252,7 @@ def test_plot_redraws_from_saved_results(run_cli, tmp_path):
     names = sorted(Path(s).name for s in out.split())
     assert names == [
         "direction_rose.svg",
+        "events.svg",
         "kw_spectrum.svg",
         "phase_snapshot.svg",
         "speed_distribution.svg",

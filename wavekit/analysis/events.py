@@ -157,6 +157,44 @@ def _null_masses(null: np.ndarray, threshold: float, min_frames: int, gap: int):
     return np.asarray(pooled, dtype=np.float64), np.asarray(largest, dtype=np.float64)
 
 
+#: labels that never split an event (no pattern, or frames between classified ones)
+_WEAK_LABELS = ("", "none")
+
+
+def pattern_pieces(labels, min_frames: int = 1) -> list[tuple[int, int]]:
+    """Split one event's frames where its pattern changes for good.
+
+    A pattern *holds* where one label (not ``"none"``) runs for at least ``min_frames`` frames;
+    runs of the same label separated only by short runs or ``"none"`` frames are one hold. The
+    event is cut between consecutive holds of different labels, in the middle of what separates
+    them. Returns ``(start, stop)`` offsets covering all frames.
+
+    >>> pattern_pieces(["plane"] * 5 + ["none"] * 2 + ["plane"] * 3, 3)
+    [(0, 10)]
+    >>> pattern_pieces(["plane"] * 5 + ["sink"] + ["plane"] * 2 + ["source"] * 6, 3)
+    [(0, 6), (6, 14)]
+    """
+    lab = np.asarray(labels).astype(str)
+    k = lab.size
+    if k == 0:
+        return []
+    change = np.flatnonzero(lab[1:] != lab[:-1]) + 1
+    starts = np.r_[0, change]
+    stops = np.r_[change, k]
+    holds: list[list] = []  # [label, first frame, end frame]
+    for a, b in zip(starts, stops, strict=True):
+        name = lab[a]
+        if name in _WEAK_LABELS or b - a < min_frames:
+            continue
+        if holds and holds[-1][0] == name:
+            holds[-1][2] = b
+        else:
+            holds.append([name, a, b])
+    cuts = [(prev[2] + nxt[1]) // 2 for prev, nxt in zip(holds, holds[1:], strict=False)]
+    edges = [0, *cuts, k]
+    return [(int(a), int(b)) for a, b in zip(edges, edges[1:], strict=False) if b > a]
+
+
 def _frame_values(v, n: int, name: str) -> np.ndarray | None:
     if v is None:
         return None
@@ -183,6 +221,7 @@ def detect_events(
     confidence: float = 0.95,
     n_boot: int = 2000,
     seed: int | None = None,
+    split_on_pattern: bool = True,
 ) -> xr.Dataset:
     r"""Detect wave events in a per-frame measure and tabulate them.
 
@@ -208,6 +247,10 @@ def detect_events(
         :func:`wavekit.analysis.stats.bootstrap_ci`).
     seed : int, optional
         Seed of the bootstrap.
+    split_on_pattern : bool
+        With ``pattern``: cut an event where its pattern changes and the new one holds for at
+        least ``min_duration_s`` (:func:`pattern_pieces`), so a plane wave that turns into a
+        spiral gives two events, each with its own pattern, direction and speed.
 
     Returns
     -------
@@ -226,8 +269,9 @@ def detect_events(
     With ``m_t`` the measure and ``theta`` the threshold, frames with ``m_t > theta`` form runs;
     runs separated by at most ``round(max_gap_s fs)`` frames are merged and those shorter than
     ``ceil(min_duration_s fs)`` frames dropped. The event p-value compares the event's mass
-    ``sum (m_t - theta)`` with the masses of the events detected in the null series. Directions
-    are averaged as angles (circular mean), never arithmetically.
+    ``sum (m_t - theta)`` with the masses of the events detected in the null series (events cut
+    by a change of pattern are compared with uncut null events: conservative). Directions are
+    averaged as angles (circular mean), never arithmetically.
 
     Examples
     --------
@@ -270,6 +314,13 @@ def detect_events(
     pat = _frame_values(pattern, n, "pattern")
     cx = _frame_values(centre_x_mm, n, "centre_x_mm")
     cy = _frame_values(centre_y_mm, n, "centre_y_mm")
+    if pat is not None and split_on_pattern:
+        seg = [
+            (a + u, a + v)
+            for a, b in seg
+            for u, v in pattern_pieces(pat[a:b], min_frames)
+            if v - u >= min_frames
+        ]
     rng = np.random.default_rng(seed)
     cols: dict[str, list] = {
         k: []

@@ -9,6 +9,8 @@ or ``float(ds[key])`` for a report).
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import xarray as xr
 
@@ -46,8 +48,10 @@ def _deciding_measures(zf: xr.DataArray, sign: np.ndarray) -> dict:
     rad = phase_distance_correlation(zf, source=src, frequency_sign=sign)
     cen = find_rotation_centre(zf, frequency_sign=sign)
     rot = phase_rotation_correlation(zf, centre=cen, frequency_sign=sign)
-    rho_d = float(np.nanmedian(rad["rho"].values))
-    rho_r = float(np.nanmedian(rot["rho"].values))
+    with warnings.catch_warnings():  # all-NaN: no frame had a usable centre (rho is NaN)
+        warnings.simplefilter("ignore", RuntimeWarning)
+        rho_d = float(np.nanmedian(rad["rho"].values))
+        rho_r = float(np.nanmedian(rot["rho"].values))
     x, y = zf["x"].values, zf["y"].values
     pitch = min(float(np.median(np.abs(np.diff(x)))), float(np.median(np.abs(np.diff(y)))))
     cx, cy = float(cen["x_mm"]), float(cen["y_mm"])

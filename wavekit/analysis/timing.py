@@ -380,10 +380,10 @@ def _fit_block(t, ev, x, y, *, n_boot, seed, ci, c_huber, max_iter, robust):
             b = K.huber_bootstrap(tv, xv, yv, w, idx, ch, max_iter)
             good = np.isfinite(b[:, 1])
             if good.sum() >= 10:
-                with np.errstate(divide="ignore"):  # a zero slowness is an infinite speed
-                    bs = 1.0 / np.hypot(b[good, 1], b[good, 2])
                 q = [(1 - ci) / 2 * 100, (1 + ci) / 2 * 100]
-                lo, hi = np.percentile(bs, q)
+                with np.errstate(divide="ignore", invalid="ignore"):  # zero slowness: inf speed
+                    bs = 1.0 / np.hypot(b[good, 1], b[good, 2])
+                    lo, hi = np.percentile(bs, q)
                 dev = (angle_deg(b[good, 2], b[good, 1]) - d + 180.0) % 360.0 - 180.0
                 dlo, dhi = _wrap_deg(d + np.percentile(dev, q))
         out[e, :-1] = t0, sx, sy, speed, d, lo, hi, dlo, dhi, scale

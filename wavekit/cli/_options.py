@@ -201,6 +201,48 @@ FigFormat = Annotated[
     ),
 ]
 
+Fields = Annotated[
+    bool | None,
+    typer.Option(
+        "--fields/--no-fields",
+        help="Write fields.h5: phase, wave vector, frequency and velocity at every site and "
+        "frame (six float32 values each, compressed).",
+        rich_help_panel=OUTPUT,
+    ),
+]
+Movie = Annotated[
+    bool | None,
+    typer.Option(
+        "--movie/--no-movie",
+        help="Write a short movie of the phase with travel directions (at most 200 frames "
+        "of 10 s, around the strongest event).",
+        rich_help_panel=OUTPUT,
+    ),
+]
+MovieFormat = Annotated[
+    str | None,
+    typer.Option(
+        "--movie-format",
+        metavar="gif|mp4",
+        help="Movie file format (default gif); mp4 needs ffmpeg on PATH; implies --movie.",
+        rich_help_panel=OUTPUT,
+    ),
+]
+Quiet = Annotated[
+    bool,
+    typer.Option("--quiet", "-q", help="No progress on standard error.", rich_help_panel=OUTPUT),
+]
+Verbose = Annotated[
+    bool,
+    typer.Option(
+        "--verbose",
+        "-v",
+        help="Print each stage with its timing on standard error (band, bad channels, chunks, "
+        "surrogates, events, files).",
+        rich_help_panel=OUTPUT,
+    ),
+]
+
 
 def analysis_config(
     config: Path | None,
@@ -214,6 +256,9 @@ def analysis_config(
     polarity: str | None = None,
     notch_hz: float | None = None,
     fig_format: str | None,
+    fields: bool | None = None,
+    movie: bool | None = None,
+    movie_format: str | None = None,
     reader: dict[str, Any],
 ) -> Any:
     """CLI option values -> a resolved :class:`wavekit.pipeline.config.Config`."""
@@ -235,5 +280,8 @@ def analysis_config(
         n_surrogates=surrogates,
         polarity=polarity,
         notch_hz=notch_hz,
+        fields=fields,
+        movie=movie,
+        movie_format=movie_format,
         input=reader,
     )

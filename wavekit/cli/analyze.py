@@ -29,12 +29,17 @@ def analyze(
     config: o.ConfigFile = None,
     plots: o.Plots = None,
     fig_format: o.FigFormat = None,
+    fields: o.Fields = None,
+    movie: o.Movie = None,
+    movie_format: o.MovieFormat = None,
     json_out: Annotated[
         bool,
         typer.Option(
             "--json", help="Print the report on standard output.", rich_help_panel=o.OUTPUT
         ),
     ] = False,
+    quiet: o.Quiet = False,
+    verbose: o.Verbose = False,
     dataset: o.Dataset = None,
     dims: o.Dims = None,
     fs: o.Fs = None,
@@ -46,19 +51,25 @@ def analyze(
 ) -> None:
     """Measure the waves in a recording: direction, speed, wavelength, patterns, events.
 
-    Writes report.json (last, when everything else is complete), events.csv and figures to
-    --out; --json prints the report.
+    Writes report.json (last, when everything else is complete), events.csv, frames.h5 and
+    figures to --out, and fields.h5 and a movie when asked; --json prints the report.
+    Progress goes to standard error on a terminal; --verbose adds each stage and its timing.
 
-    Example: wavekit analyze sample_data/plane_grid.h5 --out results/
+    Example: wavekit analyze sample_data/plane_grid.h5 --out results/ --movie
     """
     import json
     import sys
 
     from ..errors import UsageError
     from ..pipeline.analyze import analyze_file
+    from ..pipeline.progress import show_progress, verbose_to_stderr, wants_progress
 
     if out is None and not json_out:
         raise UsageError("give --out DIR, or --json to print the report")
+    if quiet and verbose:
+        raise UsageError("give --quiet or --verbose, not both")
+    if out is None and (fields or movie or movie_format):
+        raise UsageError("--fields and --movie write files: give --out DIR")
     reader = o.reader_overrides(dataset, dims, fs, spacing_mm, positions, bin_ms, layout, units)
     cfg = o.analysis_config(
         config,
@@ -71,9 +82,13 @@ def analyze(
         surrogates=surrogates,
         polarity=polarity,
         notch_hz=notch_hz,
+        fields=fields,
+        movie=movie,
+        movie_format=movie_format,
         reader=reader,
     )
-    report = analyze_file(file, out, config=cfg)
+    with verbose_to_stderr(verbose), show_progress(wants_progress(quiet)):
+        report = analyze_file(file, out, config=cfg)
     if json_out:
         sys.stdout.write(json.dumps(report) + "\n")
     else:
@@ -86,7 +101,13 @@ def _one_line(file: Path, out: Path | None, report: dict) -> str:
     sp = (fs.get("speed_mm_per_s") or {}).get("median")
     direction = "-" if d is None else f"{d:.1f}"
     speed = "-" if sp is None else f"{sp:.4g}"
+    waves = ""
+    if fs.get("n_activation_waves") is not None:
+        waves = f", {fs['n_significant_activation_waves']} significant trigger waves"
+        fsp = (fs.get("front_speed_mm_per_s") or {}).get("median")
+        if fsp is not None:
+            waves += f" ({fsp:.4g} mm/s)"
     return (
         f"{file}: direction {direction} deg, speed {speed} mm/s, "
-        f"{len(report['events'])} events -> {out}/report.json"
+        f"{len(report['events'])} events{waves} -> {out}/report.json"
     )

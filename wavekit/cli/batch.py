@@ -69,6 +69,9 @@ def batch(
     config: o.ConfigFile = None,
     plots: o.Plots = None,
     fig_format: o.FigFormat = None,
+    fields: o.Fields = None,
+    movie: o.Movie = None,
+    movie_format: o.MovieFormat = None,
     dataset: o.Dataset = None,
     dims: o.Dims = None,
     fs: o.Fs = None,
@@ -88,6 +91,7 @@ def batch(
 
     from ..errors import EXIT_BATCH_PARTIAL
     from ..pipeline import batch as b
+    from ..pipeline.progress import Progress, wants_progress
     from ..pipeline.report import summary_row
 
     reader = o.reader_overrides(dataset, dims, fs, spacing_mm, positions, bin_ms, layout, units)
@@ -102,22 +106,24 @@ def batch(
         surrogates=surrogates,
         polarity=polarity,
         notch_hz=notch_hz,
+        fields=fields,
+        movie=movie,
+        movie_format=movie_format,
         reader=reader,
     )
     items = b.plan(b.expand_inputs(inputs), out)
-    progress = not quiet and sys.stderr.isatty()
+    bar = Progress("inputs", len(items), enabled=wants_progress(quiet))
     state = {"done": 0, "failed": 0}
 
     def report(res: dict) -> None:
         state["done"] += 1
         state["failed"] += res["status"] == "failed"
+        bar.clear()  # on a terminal the result line starts a fresh line, the bar follows it
         sys.stdout.write(b.result_line(res, summary_row) + "\n")
         sys.stdout.flush()
         if res["status"] == "failed":
             sys.stderr.write(f"wavekit: error: {res['error']}\n")
-        if progress:
-            sys.stderr.write(f"\r[{state['done']}/{len(items)}] {state['failed']} failed ")
-            sys.stderr.flush()
+        bar.update(note=f"{state['failed']} failed")
 
     results = b.run_batch(
         items,
@@ -129,8 +135,7 @@ def batch(
         scheduler=scheduler,
         on_result=report,
     )
-    if progress:
-        sys.stderr.write("\n")
+    bar.close()
     b.summary_csv(results, out, summary_row)
     if state["failed"]:
         raise typer.Exit(EXIT_BATCH_PARTIAL)

@@ -19,18 +19,33 @@ def plot(
     fig_format: Annotated[
         str, typer.Option("--fig-format", metavar="png|svg|pdf", rich_help_panel=o.OUTPUT)
     ] = "png",
+    movie_format: Annotated[
+        str | None,
+        typer.Option(
+            "--movie-format",
+            metavar="gif|mp4",
+            help="Format of the redrawn movie (default: as analyze made it; only when analyze "
+            "was run with --movie).",
+            rich_help_panel=o.OUTPUT,
+        ),
+    ] = None,
 ) -> None:
-    """Redraw the figures of an analysis (for example in another format).
+    """Redraw the figures of an analysis, and its movie when it has one.
+
+    For example in another format (--fig-format); the movie is redrawn when analyze was run
+    with --movie (its frames are kept in frames.h5).
 
     Example: wavekit plot results/ --fig-format pdf
     """
     import sys
 
     from ..errors import UsageError
-    from ..pipeline.config import FIG_FORMATS
+    from ..pipeline.config import FIG_FORMATS, MOVIE_FORMATS
     from ..pipeline.plot import redraw
 
     if fig_format not in FIG_FORMATS:
         raise UsageError(f"--fig-format {fig_format!r} is not one of {', '.join(FIG_FORMATS)}")
-    for name in redraw(folder, fig_format=fig_format):
+    if movie_format is not None and movie_format not in MOVIE_FORMATS:
+        raise UsageError(f"--movie-format {movie_format!r} is not one of gif, mp4")
+    for name in redraw(folder, fig_format=fig_format, movie_format=movie_format):
         sys.stdout.write(f"{folder / name}\n")

@@ -14,9 +14,12 @@ atomically); :func:`analyze_file` does both for a path and is what ``wavekit ana
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
 import time
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +28,10 @@ import xarray as xr
 
 from ..errors import AnalysisError
 from ..model import bad_channels, layout
-from .config import Config, make_config
+from .config import DEFAULT_STAGES, Config, make_config
 from .frames import preprocess
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -45,6 +50,12 @@ class Results:
     activation: xr.Dataset | None
     snapshot: dict[str, Any] | None
     timings_s: dict[str, float] = field(default_factory=dict)
+    #: ``--fields``: the streamed file (a temporary name that ``write_outputs`` renames to
+    #: ``fields.h5``), or the fields in memory when no file was given (:mod:`.fields`)
+    fields_file: Path | None = None
+    fields: xr.Dataset | None = None
+    #: ``--movie``: the frames the movie shows (:func:`wavekit.pipeline.fields.movie_clip`)
+    movie: xr.Dataset | None = None
 
 
 class _Timer:
@@ -108,7 +119,12 @@ def _variance_outliers(segment: xr.DataArray, band: tuple, z: float) -> list:
     return [segment["channel"].values[i].item() for i in np.nonzero(bad)[0]]
 
 
-def analyze(activity: xr.DataArray, config: Config | None = None) -> Results:
+def analyze(
+    activity: xr.DataArray,
+    config: Config | None = None,
+    *,
+    fields_file: str | os.PathLike | None = None,
+) -> Results:
     """Run the analysis stages on activity in the data model.
 
     Parameters
@@ -118,6 +134,10 @@ def analyze(activity: xr.DataArray, config: Config | None = None) -> Results:
         dask-backed arrays are read chunk by chunk).
     config : Config, optional
         Options (:func:`wavekit.pipeline.config.make_config`); defaults when omitted.
+    fields_file : path-like, optional
+        With ``config.fields``: the file the fields are streamed into, chunk by chunk (the
+        caller renames or removes it; :func:`analyze_file` passes a temporary name in the output
+        folder). Without it the fields are kept in memory (``Results.fields``).
 
     Returns
     -------
@@ -128,13 +148,19 @@ def analyze(activity: xr.DataArray, config: Config | None = None) -> Results:
         edge_mask,
         frame_measures,
         iter_chunks,
+        local_gradients,
         margin_s,
         pattern_step,
         plan_chunks,
     )
+    from .progress import Progress
     from .summary import add_activation, add_motion, flow_structure
 
     cfg = config or make_config()
+    if activity.attrs.get("units") == "spikes/s" and cfg.stages == DEFAULT_STAGES:
+        # spike trains: waves are bursts travelling across the array, found by the trigger route
+        cfg = replace(cfg, stages=(*DEFAULT_STAGES, "activation"))
+        log.info("spike trains: the activation (trigger-wave) stage runs by default")
     timer = _Timer()
     if "trial" in activity.dims:
         raise AnalysisError("analyze takes one trial at a time: select one with .isel(trial=i)")
@@ -151,12 +177,14 @@ def analyze(activity: xr.DataArray, config: Config | None = None) -> Results:
             from ..analysis.bandselect import choose_band
 
             band, _, reason = choose_band(activity)
+    log.info("band %.4g-%.4g Hz (%s)", band[0], band[1], reason)
     with timer("input"):
         segment = calibration_segment(activity)  # read once: outliers, motion, surrogates
         outliers = _variance_outliers(segment, band, cfg.bad_channel_z)
         info["bad_channels"]["variance_outlier"] = outliers
         activity = _mask_bad(activity, outliers)
         segment = _mask_bad(segment, outliers)
+    log.info("bad channels: %s", {k: len(v) for k, v in info["bad_channels"].items()})
     fs = info["fs_hz"]
     if band[1] >= fs / 2:
         raise AnalysisError(
@@ -164,44 +192,68 @@ def analyze(activity: xr.DataArray, config: Config | None = None) -> Results:
             f"{fs / 2:g} Hz: choose a lower band"
         )
     chunks = plan_chunks(activity.sizes["time"], fs, cfg.chunk_s, margin_s(band))
+    log.info("%d chunk(s) of up to %g s, %.3g s margins", len(chunks), cfg.chunk_s, margin_s(band))
     parts = []
-    fronts = []
+    fronts = []  # transitions of each chunk's core (the activation stage)
+    trig = trigger_setup(activity, cfg, band) if "activation" in cfg.stages else None
     snapshot = None
+    sink = _fields_sink(activity, cfg, band, fields_file)
+    bar = Progress("chunks", len(chunks))
     for ch, part in iter_chunks(activity, chunks):
-        if "activation" in cfg.stages:
+        if trig is not None:
             with timer("activation"):
-                fits = activation_fits(part, ch, cfg, band)
-                if fits is not None:
-                    fronts.append(fits)
+                fronts.append(chunk_transitions(part, ch, trig))
         with timer("phase"):
             part = preprocess(part, cfg)
             z = complex_signal(
                 part, band_hz=band, method=cfg.phase, morlet_cycles=cfg.morlet_cycles
             )
         with timer("measures"):
-            fm = frame_measures(z, stages=cfg.stages, pattern_step=pattern_step(fs, band)).isel(
-                time=ch.keep
-            )
+            g = local_gradients(z) if sink is not None else None  # computed once for both
+            fm = frame_measures(
+                z, stages=cfg.stages, pattern_step=pattern_step(fs, band), gradients=g
+            ).isel(time=ch.keep)
+        if sink is not None:
+            with timer("fields"):
+                sink.add(ch.read.start + ch.keep.start, z.isel(time=ch.keep), g.isel(time=ch.keep))
         parts.append(fm)
         if snapshot is None:
             snapshot = _snapshot(z.isel(time=ch.keep), fm)
+        bar.update()
+    bar.close()
+    fields_path, fields = sink.finish() if sink is not None else (None, None)
     frames = xr.concat(parts, dim="time") if len(parts) > 1 else parts[0]
     frames["edge"] = ("time", edge_mask(frames["time"].values, band))
     with timer("summary"):
         fstruct = flow_structure(frames, band_hz=band)
     activation = None
-    if fronts:
-        activation = xr.concat(fronts, dim="event") if len(fronts) > 1 else fronts[0]
-    elif "activation" in cfg.stages:
-        activation = xr.Dataset(coords={"event": np.zeros(0)})  # ran, found no wave
+    if trig is not None:
+        with timer("activation"):
+            activation = activation_waves(fronts, activity, trig)
+        log.info(
+            "activation: %d transitions, %d waves, %d significant",
+            activation.attrs["n_transitions"],
+            activation.sizes["wave"],
+            int(activation["significant"].sum()),
+        )
     with timer("motion"):
         motion, spectrum, notes = motion_and_spectrum(segment, band, cfg)
+    log.info("motion type %s", (motion or {}).get("motion_type", "not measured"))
     add_motion(fstruct, motion, spectrum, notes)
     add_activation(fstruct, activation, alpha=cfg.alpha)
     events = null_info = None
     if "events" in cfg.stages:
+        log.info("events: %d %s surrogates set the threshold", cfg.n_surrogates, cfg.surrogate)
         with timer("events"):
             events, null_info = detect_wave_events(segment, frames, band, cfg)
+        log.info("events: %d found (threshold %.3g)", events.sizes.get("event", 0),
+                 null_info["threshold"])  # fmt: skip
+    movie = None
+    if cfg.movie:
+        from .fields import movie_clip
+
+        with timer("movie"):
+            movie = movie_clip(activity, frames, events, cfg, band)
     return Results(
         activity_info=info,
         config=cfg,
@@ -215,44 +267,122 @@ def analyze(activity: xr.DataArray, config: Config | None = None) -> Results:
         activation=activation,
         snapshot=snapshot,
         timings_s=timer.t,
+        fields_file=fields_path,
+        fields=fields,
+        movie=movie,
     )
+
+
+def _fields_sink(
+    activity: xr.DataArray, cfg: Config, band: tuple, path: str | os.PathLike | None
+) -> Any:
+    """Where each chunk's fields go with ``--fields`` (None without)."""
+    if not cfg.fields:
+        return None
+    from .fields import FieldsSink, fields_attrs
+
+    return FieldsSink(activity, fields_attrs(activity, band, cfg.phase), path)
 
 
 #: longest stretch of the recording on which surrogates calibrate the event threshold
 CALIBRATION_S = 30.0
 
 
-def activation_fits(
-    part: xr.DataArray, ch: Any, cfg: Config, band: tuple[float, float]
-) -> xr.Dataset | None:
-    """Front fits of the waves whose activation falls in this chunk's core.
+@dataclass
+class TriggerSetup:
+    """Options of the activation stage resolved once per recording (see :func:`trigger_setup`)."""
 
-    Activation times are the steepest upstroke per channel and wave
-    (:func:`wavekit.analysis.timing.activation_times`), fitted by a robust plane of time on
-    position with bootstrap intervals (:func:`wavekit.analysis.timing.fit_activation_times`);
-    each front gets a permutation p-value against shuffled channel positions
-    (:func:`wavekit.analysis.timing.front_significance`), and its first and last activation
-    (``start_s``, ``end_s``).
-    """
-    from ..analysis.timing import activation_times, fit_activation_times, front_significance
+    cfg: Config
+    band: tuple[float, float]
+    smooth_s: float
+    min_interval_s: float
+    levels: xr.Dataset | None
+
+
+def trigger_setup(activity: xr.DataArray, cfg: Config, band: tuple[float, float]) -> TriggerSetup:
+    """Smoothing, refractory interval and (for the threshold trigger) each channel's levels,
+    computed on the whole recording when it is in memory, else on up to 40 stretches of 30 s
+    spread over it, so every chunk detects transitions against the same levels."""
+    from ..analysis.triggers import trigger_levels
     from .frames import band_centre
 
-    interval = cfg.min_interval_s if cfg.min_interval_s is not None else 0.5 / band_centre(band)
-    try:
-        times = activation_times(part, polarity=cfg.polarity, min_interval_s=interval)
-    except AnalysisError:  # no upstroke at all in this chunk
-        return None
+    fs = float(activity.attrs["fs_hz"])
+    fc = band_centre(band)
+    smooth = cfg.trigger_smooth_s if cfg.trigger_smooth_s is not None else 1.0 / (20.0 * fc)
+    smooth = max(smooth, 1.0 / fs)
+    interval = cfg.min_interval_s if cfg.min_interval_s is not None else 0.5 / fc
+    levels = None
+    if cfg.trigger == "threshold":
+        n = activity.sizes["time"]
+        sample = activity
+        if hasattr(activity.data, "compute"):  # lazy: a spread-out sample, read stretch by stretch
+            take = int(30 * fs)
+            if 40 * take < n:
+                starts = np.linspace(0, n - take, 40).astype(int)
+                sample = xr.concat(
+                    [activity.isel(time=slice(a, a + take)).compute() for a in starts], "time"
+                )
+            else:
+                sample = activity.compute()
+        levels = trigger_levels(
+            sample, polarity=cfg.polarity, smooth_s=smooth, threshold=cfg.trigger_threshold
+        )
+    return TriggerSetup(cfg, band, smooth, interval, levels)
+
+
+def chunk_transitions(part: xr.DataArray, ch: Any, trig: TriggerSetup) -> xr.Dataset:
+    """Transitions (:func:`wavekit.analysis.triggers.transition_times`) in this chunk's core."""
+    from ..analysis.triggers import transition_times
+
+    cfg = trig.cfg
+    tr = transition_times(
+        part,
+        method=cfg.trigger,
+        polarity=cfg.polarity,
+        smooth_s=trig.smooth_s,
+        threshold=cfg.trigger_threshold,
+        min_interval_s=trig.min_interval_s,
+        levels=trig.levels,
+        band_hz=trig.band,
+    )
     t = part["time"].values
     lo, hi = t[ch.keep.start], t[ch.keep.stop - 1]
-    ev = times["event"].values
-    times = times.isel(event=np.flatnonzero((ev >= lo) & (ev <= hi)))
-    if times.sizes["event"] == 0:
-        return None
-    fits = fit_activation_times(times, n_boot=500, seed=cfg.seed)
-    fits["p_value"] = ("event", front_significance(times, seed=cfg.seed).values)
-    fits["start_s"] = times.min([d for d in times.dims if d != "event"], skipna=True)
-    fits["end_s"] = times.max([d for d in times.dims if d != "event"], skipna=True)
-    return fits
+    ts = tr["time_s"].values
+    return tr.isel(trigger=np.flatnonzero((ts >= lo) & (ts <= hi)))
+
+
+def activation_waves(
+    parts: list[xr.Dataset], activity: xr.DataArray, trig: TriggerSetup
+) -> xr.Dataset:
+    """Waves of the recording from the transitions of all chunks
+    (:func:`wavekit.analysis.triggers.trigger_waves`: space-time clusters, front fits, size test
+    against shift surrogates, front test against shuffled positions)."""
+    from ..analysis.triggers import trigger_waves
+
+    cfg = trig.cfg
+    tr = xr.concat(parts, dim="trigger", data_vars="minimal") if len(parts) > 1 else parts[0]
+    order = np.argsort(tr["time_s"].values, kind="stable")
+    tr = tr.isel(trigger=order)
+    t = activity["time"].values
+    fs = float(activity.attrs["fs_hz"])
+    tr.attrs.update(t_start_s=float(t[0]), t_stop_s=float(t[0] + t.size / fs))
+    waves, wave_of = trigger_waves(
+        tr,
+        max_dt_s=cfg.max_dt_s,
+        max_distance_mm=cfg.max_distance_mm,
+        min_channels=cfg.min_channels,
+        n_surrogates=cfg.n_surrogates,
+        alpha=cfg.alpha,
+        n_boot=500,
+        seed=cfg.seed,
+    )
+    waves["trigger_time_s"] = ("trigger", tr["time_s"].values, {"units": "s"})
+    waves["trigger_site"] = ("trigger", tr["site"].values)
+    waves["trigger_wave"] = ("trigger", wave_of)
+    waves.attrs.update(
+        trigger=cfg.trigger, smooth_s=trig.smooth_s, min_interval_s=trig.min_interval_s
+    )
+    return waves
 
 
 def calibration_segment(activity: xr.DataArray) -> xr.DataArray:
@@ -321,6 +451,7 @@ def detect_wave_events(
         frame_measures,
         preprocess,
     )
+    from .progress import counted
     from .summary import estimator_prefix
 
     measure_stage = "gradients" if cfg.event_measure == "pgd" else "planefit"
@@ -334,7 +465,11 @@ def detect_wave_events(
         return event_measure(fm, cfg.event_measure)
 
     null = null_distribution(
-        segment, measure, n=cfg.n_surrogates, method=cfg.surrogate, seed=cfg.seed
+        segment,
+        counted(measure, "surrogates", cfg.n_surrogates),  # a progress bar on a terminal
+        n=cfg.n_surrogates,
+        method=cfg.surrogate,
+        seed=cfg.seed,
     )
     min_dur = cfg.min_duration_s if cfg.min_duration_s is not None else 1.0 / band_centre(band)
     prefix = estimator_prefix(frames)
@@ -396,15 +531,51 @@ def analyze_file(
     Returns the report (the content of ``report.json``).
     """
     from ..io import open_activity
-    from .digest import sha256_of
-    from .report import build_report
 
     cfg = config if isinstance(config, Config) else make_config(**(config or {}))
     t0 = time.perf_counter()
     found = open_activity(path, lazy=True, **cfg.input)
     t_load = time.perf_counter() - t0
-    res = analyze(found.activity, cfg)
-    res.timings_s = {"load": round(t_load, 4), **res.timings_s}
+    log.info("read %s: %s %s, %g Hz", path, found.format, dict(found.activity.sizes),
+             found.activity.attrs.get("fs_hz"))  # fmt: skip
+    with _fields_tmp(cfg, out_dir) as fields_file:
+        res = analyze(found.activity, cfg, fields_file=fields_file)
+        res.timings_s = {"load": round(t_load, 4), **res.timings_s}
+        return _finish_file(path, out_dir, found, res)
+
+
+@contextlib.contextmanager
+def _fields_tmp(cfg: Config, out_dir: str | os.PathLike | None) -> Iterator[Path | None]:
+    """A temporary name in ``out_dir`` for the streamed ``fields.h5`` (``--fields``), removed
+    unless :func:`~wavekit.pipeline.write.write_outputs` renamed it into place; a folder this
+    creates is removed again if the analysis fails before writing anything else into it."""
+    if not cfg.fields or out_dir is None:
+        yield None
+        return
+    import tempfile
+
+    folder = Path(out_dir)
+    created = not folder.exists()
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix=".fields.h5.", suffix=".tmp", dir=folder)
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        yield tmp
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        if created:
+            with contextlib.suppress(OSError):
+                folder.rmdir()  # only if empty
+        raise
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _finish_file(path: Any, out_dir: Any, found: Any, res: Results) -> dict[str, Any]:
+    from .digest import sha256_of
+    from .report import build_report
+
     res.activity_info = {
         "path": str(path),
         "sha256": sha256_of(path),

@@ -31,15 +31,24 @@ overriding the one before. The resolved configuration is recorded in ``report.js
     surrogate = "phase"     # phase | shift | shuffle
     min_duration_s = 0.05
 
-    [activation]            # activation-time (front) fits, e.g. optical mapping
+    [activation]            # trigger-based waves (slow waves, retinal waves, optical mapping)
     polarity = "up"         # "down" for signals that fall on activation (inverted dyes)
-    min_interval_s = 0.05   # shortest time between two waves (default: half a period of
-                            # the band's centre frequency)
+    min_interval_s = 0.05   # shortest time between two transitions of a channel (default:
+                            # half a period of the band's centre frequency)
+    trigger = "threshold"   # threshold | phase | minima
+    threshold = 0.5         # level between a channel's 5 % and 99 % quantiles
+    smooth_s = 0.01         # Gaussian smoothing before detection (default: 1/20 period)
+    max_dt_s = 0.5          # clustering window (default: estimated from the data)
+    max_distance_mm = 0.3   # neighbour distance (default: 1.5 x nearest-neighbour distance)
+    min_channels = 4        # smallest wave reported
 
     [output]
     plots = true
     fig_format = "png"      # png | svg | pdf
     chunk_s = 60.0          # process in overlapping time chunks of this length
+    fields = false          # write fields.h5 (phase, wave vector, velocity per frame and site)
+    movie = false           # write a short movie of the phase (movie.gif or movie.mp4)
+    movie_format = "gif"    # gif | mp4 (mp4 needs ffmpeg on PATH; setting it turns movie on)
 """
 
 from __future__ import annotations
@@ -62,6 +71,8 @@ PHASE_METHODS = ("hilbert", "morlet", "generalized")
 EVENT_MEASURES = ("pgd", "plane_r2")
 SURROGATES = ("phase", "shift", "shuffle")
 FIG_FORMATS = ("png", "svg", "pdf")
+MOVIE_FORMATS = ("gif", "mp4")
+TRIGGERS = ("threshold", "phase", "minima")
 INPUT_KEYS = ("dataset", "dims", "fs", "spacing_mm", "positions", "bin_ms", "layout", "units")
 
 #: TOML section -> keys it may hold (each a field of :class:`Config`, except [input] and run)
@@ -70,13 +81,24 @@ SECTIONS = {
     "phase": ("method", "morlet_cycles"),
     "stages": ("run",),
     "events": ("measure", "alpha", "n_surrogates", "surrogate", "min_duration_s"),
-    "activation": ("polarity", "min_interval_s"),
-    "output": ("plots", "fig_format", "chunk_s"),
+    "activation": (
+        "polarity",
+        "min_interval_s",
+        "trigger",
+        "threshold",
+        "smooth_s",
+        "max_dt_s",
+        "max_distance_mm",
+        "min_channels",
+    ),
+    "output": ("plots", "fig_format", "chunk_s", "fields", "movie", "movie_format"),
 }
 _RENAME = {
     ("phase", "method"): "phase",
     ("stages", "run"): "stages",
     ("events", "measure"): "event_measure",
+    ("activation", "threshold"): "trigger_threshold",
+    ("activation", "smooth_s"): "trigger_smooth_s",
 }
 
 
@@ -99,9 +121,18 @@ class Config:
     min_duration_s: float | None = None
     polarity: str = "up"
     min_interval_s: float | None = None
+    trigger: str = "threshold"
+    trigger_threshold: float = 0.5
+    trigger_smooth_s: float | None = None
+    max_dt_s: float | None = None
+    max_distance_mm: float | None = None
+    min_channels: int = 4
     plots: bool = True
     fig_format: str = "png"
     chunk_s: float = 60.0
+    fields: bool = False
+    movie: bool = False
+    movie_format: str = "gif"
     input: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -142,8 +173,25 @@ def _check(c: Config) -> None:
         raise bad(f"activation polarity {c.polarity!r} is not up or down")
     if c.min_interval_s is not None and c.min_interval_s <= 0:
         raise bad("activation min_interval_s must be positive")
+    if c.trigger not in TRIGGERS:
+        raise bad(f"activation trigger {c.trigger!r} is not one of {', '.join(TRIGGERS)}")
+    if not 0 < c.trigger_threshold < 1:
+        raise bad(f"activation threshold {c.trigger_threshold} must lie between 0 and 1")
+    for name in ("trigger_smooth_s", "max_dt_s", "max_distance_mm"):
+        v = getattr(c, name)
+        if v is not None and v <= 0:
+            raise bad(f"activation {name.removeprefix('trigger_')} must be positive")
+    if c.min_channels < 3:
+        raise bad("activation min_channels must be at least 3")
     if c.fig_format not in FIG_FORMATS:
         raise bad(f"fig_format {c.fig_format!r} is not one of {', '.join(FIG_FORMATS)}")
+    if c.movie_format not in MOVIE_FORMATS:
+        raise bad(f"movie_format {c.movie_format!r} is not one of {', '.join(MOVIE_FORMATS)}")
+    if c.movie and c.movie_format == "mp4" and not ffmpeg_available():
+        raise UsageError(
+            "--movie-format mp4 needs ffmpeg on PATH, which was not found: install ffmpeg "
+            "or use --movie-format gif"
+        )
     if c.chunk_s <= 0 or c.morlet_cycles <= 0 or c.bad_channel_z <= 0 or c.smooth_sigma_mm < 0:
         raise bad("chunk_s, morlet_cycles and bad_channel_z must be positive, smooth_sigma_mm >= 0")
     if c.notch_hz is not None and c.notch_hz <= 0:
@@ -151,6 +199,13 @@ def _check(c: Config) -> None:
     unknown_in = set(c.input) - set(INPUT_KEYS)
     if unknown_in:
         raise bad(f"unknown [input] key(s) {', '.join(sorted(unknown_in))}")
+
+
+def ffmpeg_available() -> bool:
+    """True when matplotlib can find ffmpeg (what MP4 movies need)."""
+    import shutil
+
+    return shutil.which("ffmpeg") is not None
 
 
 def from_toml(path: str | os.PathLike) -> dict[str, Any]:
@@ -181,6 +236,9 @@ def from_toml(path: str | os.PathLike) -> dict[str, Any]:
     return out
 
 
+_ACTIVATION_FIELDS = tuple(_RENAME.get(("activation", k), k) for k in SECTIONS["activation"])
+
+
 def make_config(toml_path: str | os.PathLike | None = None, **overrides: Any) -> Config:
     """Defaults, then the TOML file, then ``overrides`` (None values are ignored)."""
     kw: dict[str, Any] = from_toml(toml_path) if toml_path else {}
@@ -194,8 +252,10 @@ def make_config(toml_path: str | os.PathLike | None = None, **overrides: Any) ->
         kw["band_hz"] = tuple(float(b) for b in kw["band_hz"])
     if "stages" in kw:
         kw["stages"] = tuple(kw["stages"])
-    elif "polarity" in kw or "min_interval_s" in kw:  # asking for fronts runs their stage
+    elif set(kw) & set(_ACTIVATION_FIELDS):  # asking for trigger waves runs their stage
         kw["stages"] = (*DEFAULT_STAGES, "activation")
+    if "movie_format" in kw and "movie" not in kw:  # asking for a movie format asks for a movie
+        kw["movie"] = True
     try:
         cfg = Config(**kw)
     except TypeError as exc:

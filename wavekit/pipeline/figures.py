@@ -194,6 +194,111 @@ def _pattern_track(ax: Any, time_s: np.ndarray, labels: np.ndarray) -> None:
     ax.set_ylabel("pattern", rotation=0, ha="right", va="center")
 
 
+def events_raster(
+    events: list[dict],
+    time_range_s: tuple[float, float],
+    *,
+    alpha: float | None = None,
+    threshold_note: str = "",
+):
+    """Each detected wave event as a bar over time (one row per event, coloured by pattern),
+    with its direction of travel and phase speed (95 % interval) in panels underneath.
+
+    Events with ``p_value > alpha`` are drawn faded. With more than 30 events the bars are
+    thinner and unlabelled; with none, the figure says so.
+    """
+    from matplotlib.colors import to_rgba
+    from matplotlib.patches import Patch
+
+    plt = _plt()
+    t0, t1 = float(time_range_s[0]), float(time_range_s[1])
+    if not events:
+        fig, ax = plt.subplots(figsize=(8.0, 2.6), constrained_layout=True)
+        text = "No wave events detected" + (f"\n({threshold_note})" if threshold_note else "")
+        ax.text(0.5, 0.5, text, ha="center", va="center", transform=ax.transAxes, fontsize=11)
+        ax.set_xlim(t0, t1)
+        ax.set_yticks([])
+        ax.set_xlabel("time (s)")
+        ax.set_title("Wave events (none)")
+        return fig
+    n = len(events)
+    rows_drawn = n if n <= 30 else len(set(e.get("pattern") or "none" for e in events))
+    fig, (ar, ad, asp) = plt.subplots(
+        3, 1, figsize=(8.0, 2.6 + rows_drawn * 0.12 + 3.2), sharex=True, constrained_layout=True,
+        gridspec_kw={"height_ratios": [max(1.5, rows_drawn * 0.15), 1.2, 1.2]},
+    )  # fmt: skip
+
+    def num(ev: dict, key: str) -> float:
+        v = ev.get(key)
+        return float(v) if v is not None else np.nan
+
+    start = np.array([num(e, "start_s") for e in events])
+    end = np.array([num(e, "end_s") for e in events])
+    mid = 0.5 * (start + end)
+    pats = [str(e.get("pattern") or "none") for e in events]
+    colours = [PATTERN_COLOURS.get(p, "#1f77b4") for p in pats]
+    pv = np.array([num(e, "p_value") for e in events])
+    faded = (pv > alpha) if alpha is not None else np.zeros(n, bool)
+    shade = [0.35 if f else 1.0 for f in faded]
+    present = [p for p in PATTERN_COLOURS if p in pats] + sorted(
+        {p for p in pats if p not in PATTERN_COLOURS}
+    )
+    few = n <= 30  # one row per event, labelled; else one row per pattern
+    rows = np.arange(n) if few else np.array([present.index(p) for p in pats])
+    fill = [to_rgba(c, a) for c, a in zip(colours, shade, strict=True)]
+    ar.barh(rows, end - start, left=start, height=0.8, color=fill,
+            edgecolor="k" if few else fill,  # an edge in the bar's colour: no event too short
+            linewidth=0.4 if few else 1.0)  # fmt: skip
+    if few:
+        for i, e in enumerate(events):
+            d, sp = e.get("direction_deg"), e.get("speed_mm_per_s")
+            label = (f"{d:.0f} deg" if d is not None else "") + (
+                f", {sp:.3g} mm/s" if sp is not None else ""
+            )
+            if label:  # inside the bar, from its start: never clipped at the record's end
+                ar.text(start[i], rows[i], " " + label.strip(", "), va="center", fontsize=7,
+                        clip_on=True)  # fmt: skip
+        ar.set_yticks(rows, [str(e.get("id", i)) for i, e in enumerate(events)], fontsize=7)
+        ar.set_ylim(n - 0.5, -0.5)
+        ar.set_ylabel("event")
+    else:
+        ar.set_yticks(np.arange(len(present)), present, fontsize=7)
+        ar.set_ylim(len(present) - 0.5, -0.5)
+        ar.set_ylabel("pattern")
+    handles = [Patch(color=PATTERN_COLOURS.get(p, "#1f77b4"), label=p) for p in present]
+    if alpha is not None and faded.any():
+        handles.append(Patch(color="0.6", alpha=0.35, label=f"p > {alpha:g} (faded)"))
+    ar.legend(handles=handles, frameon=False, fontsize=7, loc="upper left",
+              bbox_to_anchor=(1.0, 1.0))  # fmt: skip
+    sig = int((~faded).sum())
+    ar.set_title(
+        f"Wave events (n = {n}, {sig} with p <= {alpha:g}; colour: pattern)"
+        if alpha is not None
+        else f"Wave events (n = {n}; colour: pattern)"
+    )
+    direction = np.array([num(e, "direction_deg") for e in events])
+    ad.scatter(mid, direction, c=fill, s=14 if n <= 100 else 6, edgecolors="none")
+    ad.set_ylim(-185, 185)
+    ad.set_yticks([-180, -90, 0, 90, 180])
+    ad.set_ylabel("direction (deg)")
+    speed = np.array([num(e, "speed_mm_per_s") for e in events])
+    lo = np.array([num(e, "speed_ci_low_mm_per_s") for e in events])
+    hi = np.array([num(e, "speed_ci_high_mm_per_s") for e in events])
+    ok = np.isfinite(speed)
+    if ok.any():
+        err = np.vstack([np.clip(speed - lo, 0, None), np.clip(hi - speed, 0, None)])
+        err = np.where(np.isfinite(err), err, 0.0)
+        asp.errorbar(mid[ok], speed[ok], yerr=err[:, ok], fmt="none", ecolor="0.5", lw=0.8)
+        asp.scatter(mid[ok], speed[ok], c=[c for c, k in zip(fill, ok, strict=True) if k],
+                    s=14 if n <= 100 else 6, edgecolors="none", zorder=3)  # fmt: skip
+        if np.nanmin(speed[ok]) > 0 and np.nanmax(speed[ok]) / np.nanmin(speed[ok]) > 20:
+            asp.set_yscale("log")
+    asp.set_ylabel("speed (mm/s)")
+    asp.set_xlabel("time (s)")
+    asp.set_xlim(t0, t1)
+    return fig
+
+
 def kw_figure(kw: Any, dominant: dict | None, band_hz: list | None):
     """k-omega power: the wave-vector plane at the dominant frequency, and power vs frequency."""
     plt = _plt()
@@ -281,4 +386,13 @@ def save_all(
     figs["timeline"] = lambda: timeline(
         frames["time"].values, {k: frames[k].values for k in frames.data_vars}, report["events"]
     )
+    null = report.get("event_null")
+    if null is not None:  # the events stage ran (possibly finding none)
+        t = frames["time"].values
+        thr = null.get("threshold")
+        note = f"threshold {thr:.3g} of {null.get('measure')}" if thr is not None else ""
+        figs["events"] = lambda: events_raster(
+            report["events"], (float(t[0]), float(t[-1])), alpha=null.get("alpha"),
+            threshold_note=note,
+        )  # fmt: skip
     return [save(make(), out_dir / f"{name}.{fig_format}").name for name, make in figs.items()]

@@ -132,13 +132,30 @@ def complex_signal(
     return analytic_signal(activity, band_hz=band_hz)
 
 
+def local_gradients(z: xr.DataArray) -> xr.Dataset:
+    """Local wave vector ``k = -grad phase`` and instantaneous frequency at every site and frame
+    (grids: complex-product gradients; irregular layouts: local circular-linear fits)."""
+    if layout(z) == "grid":
+        from ..analysis.gradients import phase_gradients
+
+        return phase_gradients(z)
+    from ..analysis.irregular import local_wave_vectors
+
+    return local_wave_vectors(z)
+
+
 def frame_measures(
-    z: xr.DataArray, *, stages: tuple[str, ...], pattern_step: int = 1
+    z: xr.DataArray,
+    *,
+    stages: tuple[str, ...],
+    pattern_step: int = 1,
+    gradients: xr.Dataset | None = None,
 ) -> xr.Dataset:
     """Per-frame measures of a complex signal (grid or irregular layout).
 
     Patterns are classified on every ``pattern_step``-th frame (see :func:`pattern_step`) and
-    each label is carried to the frames nearest it.
+    each label is carried to the frames nearest it. ``gradients`` (:func:`local_gradients` of
+    ``z``) may be passed when the caller needs them too, so they are computed once.
     """
     from ..analysis.gradients import mean_wave_vector, phase_gradient_directionality
 
@@ -147,14 +164,7 @@ def frame_measures(
     space = ("y", "x") if layout(z) == "grid" else ("channel",)
     out["amplitude"] = amp.mean(space, skipna=True)
     if "gradients" in stages:
-        if layout(z) == "grid":
-            from ..analysis.gradients import phase_gradients
-
-            g = phase_gradients(z)
-        else:
-            from ..analysis.irregular import local_wave_vectors
-
-            g = local_wave_vectors(z)
+        g = local_gradients(z) if gradients is None else gradients
         pgd = phase_gradient_directionality(g, dims=space)
         mwv = mean_wave_vector(g, dims=space)
         out["pgd_rubino2006"] = pgd["pgd_rubino2006"]

@@ -36,9 +36,18 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     tmp = Path(name)
     try:
         yield tmp
+        if tmp.exists():  # mkstemp makes 0600 files: give the result the usual permissions
+            os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def _umask() -> int:
+    """The process's umask (read by setting and restoring it)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def write_text(path: str | os.PathLike, text: str) -> Path:
@@ -74,13 +83,18 @@ def json_safe(obj: Any) -> Any:
     return obj
 
 
-def clean_stale_temporaries(folder: str | os.PathLike) -> int:
-    """Remove temporaries left by a killed run (``.<name>.*.tmp``); return how many."""
+def clean_stale_temporaries(
+    folder: str | os.PathLike, keep: set[str] | frozenset = frozenset()
+) -> int:
+    """Remove temporaries left by a killed run (``.<name>.*.tmp``) except those named in
+    ``keep`` (this run's own); return how many."""
     n = 0
     folder = Path(folder)
     if not folder.is_dir():
         return 0
     for p in folder.glob(".*.tmp"):
+        if p.name in keep:
+            continue
         with contextlib.suppress(OSError):
             p.unlink()
             n += 1

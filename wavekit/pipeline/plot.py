@@ -6,19 +6,27 @@ import json
 import os
 from pathlib import Path
 
-from ..errors import InputError
+from ..errors import InputError, UsageError
 
 
-def redraw(out_dir: str | os.PathLike, *, fig_format: str = "png") -> list[str]:
+def redraw(
+    out_dir: str | os.PathLike, *, fig_format: str = "png", movie_format: str | None = None
+) -> list[str]:
     """Redraw the figures in ``out_dir`` from ``report.json`` and ``frames.h5``.
+
+    The movie is redrawn too when the analysis made one (``--movie``: its frames are stored in
+    ``frames.h5``, group ``movie``), in ``movie_format`` or, by default, the format it was made
+    in.
 
     Raises
     ------
     InputError
         The folder holds no complete analysis (no ``report.json`` or ``frames.h5``).
+    UsageError
+        An MP4 movie is asked for and ffmpeg is not on PATH.
     """
     from .figures import save_all
-    from .write import read_frames
+    from .write import movie_name, read_frames, read_movie_clip
 
     d = Path(out_dir)
     try:
@@ -31,5 +39,20 @@ def redraw(out_dir: str | os.PathLike, *, fig_format: str = "png") -> list[str]:
         ) from None
     if not (d / "frames.h5").exists():
         raise InputError(d, "frames.h5 is missing: rerun wavekit analyze to write it")
+    clip = read_movie_clip(d / "frames.h5")
+    fmt = movie_format or report.get("parameters", {}).get("movie_format") or "gif"
+    if clip is not None and fmt == "mp4":
+        from .config import ffmpeg_available
+
+        if not ffmpeg_available():
+            raise UsageError(
+                "the movie is MP4, which needs ffmpeg on PATH (not found): "
+                "install ffmpeg or pass --movie-format gif"
+            )
     frames, snapshot, kw = read_frames(d / "frames.h5")
-    return save_all(frames, snapshot, report, d, fig_format, kw=kw)
+    names = save_all(frames, snapshot, report, d, fig_format, kw=kw)
+    if clip is not None:
+        from .movie import save_movie
+
+        names.append(save_movie(clip, d / movie_name(fmt), fmt).name)
+    return names

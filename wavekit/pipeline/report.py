@@ -30,7 +30,7 @@ def build_report(res: Any) -> dict[str, Any]:
         "parameters": params,
         "flow_structure": res.flow_structure,
         "events": event_records(res.events),
-        "activation_waves": records(res.activation, "event"),
+        "activation_waves": records(res.activation, "wave"),
         "event_null": res.event_null,
         "timings_s": res.timings_s,
     }

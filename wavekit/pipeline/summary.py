@@ -67,8 +67,11 @@ def flow_structure(frames: xr.Dataset, *, band_hz: tuple[float, float]) -> dict[
         ),
         "estimator": "plane_wave_fit" if prefix else "mean_wave_vector",
     }
-    freq = np.abs(frames["frequency_hz"].values) if "frequency_hz" in frames else np.array([])
-    out["frequency_hz"] = _q(freq[mask] if mask.any() else freq[inner_of(frames)])
+    if "frequency_hz" in frames:
+        freq = np.abs(frames["frequency_hz"].values)
+        out["frequency_hz"] = _q(freq[mask] if mask.any() else freq[inner_of(frames)])
+    else:  # no phase-based stage ran (e.g. --stages activation)
+        out["frequency_hz"] = _q(np.array([]))
     if f"{prefix}direction_deg" in frames:
         d = np.radians(frames[f"{prefix}direction_deg"].values)
         weight = (
@@ -138,22 +141,27 @@ def add_motion(
         out["notes"] = notes
 
 
-def add_activation(out: dict[str, Any], fits: xr.Dataset | None, *, alpha: float) -> None:
-    """Summarise activation-time (front) fits: how many fronts, how many are significant
-    (``p_value <= alpha`` against shuffled positions), and over the significant ones the
-    ``front_speed_mm_per_s`` (median, quartiles) and ``front_direction_deg`` (circular mean)."""
-    if fits is None:
+def add_activation(out: dict[str, Any], waves: xr.Dataset | None, *, alpha: float) -> None:
+    """Summarise trigger-based waves: how many, how many are significant (``significant``: size
+    against shift surrogates and front against shuffled positions, both at ``alpha``), their
+    rate, and over the significant ones the ``front_speed_mm_per_s`` (median, quartiles) and
+    ``front_direction_deg`` (circular mean)."""
+    if waves is None:
         return
-    n = int(fits.sizes.get("event", 0))
+    n = int(waves.sizes.get("wave", 0))
     out["n_activation_waves"] = n
-    sig = np.zeros(n, bool) if n == 0 else np.nan_to_num(fits["p_value"].values, nan=1) <= alpha
+    sig = np.zeros(n, bool) if n == 0 else waves["significant"].values.astype(bool)
     out["n_significant_activation_waves"] = int(sig.sum())
+    span = waves.attrs.get("t_stop_s", np.nan) - waves.attrs.get("t_start_s", np.nan)
+    out["activation_waves_per_min"] = float(60.0 * sig.sum() / span) if span > 0 else None
+    out["activation_window_s"] = waves.attrs.get("max_dt_s")
+    out["activation_neighbour_mm"] = waves.attrs.get("max_distance_mm")
     if not sig.any():
         out["front_speed_mm_per_s"] = _q(np.array([]))
         out["front_direction_deg"] = None
         return
-    speed = fits["front_speed_mm_per_s"].values[sig]
+    speed = waves["front_speed_mm_per_s"].values[sig]
     out["front_speed_mm_per_s"] = _q(speed)
-    d = np.radians(fits["direction_deg"].values[sig])
+    d = np.radians(waves["direction_deg"].values[sig])
     ok = np.isfinite(d)
     out["front_direction_deg"] = float(np.degrees(circ_mean(d[ok]))) if ok.any() else None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import time
 from pathlib import Path
 from typing import Any
 
@@ -43,10 +44,63 @@ def events_csv(events: list[dict[str, Any]]) -> str:
     return buf.getvalue()
 
 
+WAVE_COLUMNS = [
+    "id",
+    "start_s",
+    "end_s",
+    "duration_s",
+    "n_channels",
+    "origin_x_mm",
+    "origin_y_mm",
+    "direction_deg",
+    "direction_ci_low_deg",
+    "direction_ci_high_deg",
+    "front_speed_mm_per_s",
+    "front_speed_ci_low_mm_per_s",
+    "front_speed_ci_high_mm_per_s",
+    "residual_scale_s",
+    "p_value",
+    "q_value",
+    "front_p_value",
+    "significant",
+]
+
+
+def waves_csv(waves: list[dict[str, Any]]) -> str:
+    """The trigger-based waves (``report.json`` ``activation_waves``) as CSV text: one row per
+    wave, the meaning of Cobrawap's stage-5 planar-velocity and direction tables."""
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=WAVE_COLUMNS, lineterminator="\n", extrasaction="ignore")
+    w.writeheader()
+    for wave in waves:
+        w.writerow({k: "" if wave.get(k) is None else wave.get(k) for k in WAVE_COLUMNS})
+    return buf.getvalue()
+
+
+def triggers_csv(waves: xr.Dataset) -> str:
+    """Every transition as CSV text: ``time_s``, ``channel`` (row-major site index for grids),
+    ``x_mm``, ``y_mm``, ``wave`` (its row in ``waves.csv``; empty when in no reported wave): the
+    meaning of Cobrawap's stage-4 trigger table with wave labels."""
+    site = waves["trigger_site"].values
+    x = waves["site_x_mm"].values[site]
+    y = waves["site_y_mm"].values[site]
+    wave = waves["trigger_wave"].values
+    buf = io.StringIO()
+    buf.write("time_s,channel,x_mm,y_mm,wave\n")
+    for t, c, xx, yy, k in zip(waves["trigger_time_s"].values, site, x, y, wave, strict=True):
+        buf.write(f"{t:.6f},{c},{xx:.6g},{yy:.6g},{'' if k < 0 else k}\n")
+    return buf.getvalue()
+
+
 def write_frames(
-    path: Path, frames: xr.Dataset, snapshot: dict | None, kw: xr.DataArray | None = None
+    path: Path,
+    frames: xr.Dataset,
+    snapshot: dict | None,
+    kw: xr.DataArray | None = None,
+    movie: xr.Dataset | None = None,
 ) -> Path:
-    """Per-frame measures (group ``frames``) and the snapshot phase (group ``snapshot``)."""
+    """Per-frame measures (group ``frames``), the snapshot phase (group ``snapshot``), the
+    k-omega power (group ``spectrum``) and the movie's frames (group ``movie``)."""
     import h5py
 
     from ..io.native import write_dataset
@@ -62,6 +116,8 @@ def write_frames(
             g.attrs["layout"] = snapshot["layout"]
         if kw is not None:
             write_dataset(f.create_group("spectrum", track_order=True), kw.to_dataset(name="power"))
+        if movie is not None:
+            write_dataset(f.create_group("movie", track_order=True), movie)
     return path
 
 
@@ -84,22 +140,96 @@ def read_frames(path: Path) -> tuple[xr.Dataset, dict | None, xr.DataArray | Non
     return frames, snapshot, kw
 
 
+def read_movie_clip(path: Path) -> xr.Dataset | None:
+    """The movie's frames stored in ``frames.h5`` by ``wavekit analyze --movie`` (or None)."""
+    import h5py
+
+    from ..io.native import read_dataset
+
+    with h5py.File(path, "r") as f:
+        return read_dataset(f["movie"]).load() if "movie" in f else None
+
+
+def read_fields(path: Path, *, time_s: tuple[float, float] | None = None) -> xr.Dataset:
+    """Read ``fields.h5`` (``wavekit analyze --fields``) as an ``xarray.Dataset``; see
+    :func:`wavekit.pipeline.fields.read_fields`."""
+    from .fields import read_fields as _read
+
+    return _read(path, time_s=time_s)
+
+
+def movie_name(fmt: str) -> str:
+    return f"movie.{fmt}"
+
+
+def _place_fields(res: Any, out_dir: Path) -> str | None:
+    """Move the streamed fields file into place as ``fields.h5`` (or write the in-memory ones)."""
+    target = out_dir / "fields.h5"
+    if res.fields_file is not None and Path(res.fields_file).exists():
+        import os
+        import shutil
+
+        src = Path(res.fields_file)
+        try:
+            os.replace(src, target)
+        except OSError:  # another file system: copy to a temporary, then rename
+            with atomic_path(target) as tmp:
+                shutil.copyfile(src, tmp)
+            src.unlink(missing_ok=True)
+        return target.name
+    if res.fields is not None:
+        from .fields import write_fields
+
+        return write_fields(target, res.fields).name
+    return None
+
+
 def write_outputs(res: Any, report: dict[str, Any], out_dir: Path) -> list[str]:
     """Write events.csv, frames.h5, figures (if asked) and, last, report.json into ``out_dir``.
 
     An existing ``report.json`` is removed first, so a folder whose rewrite is interrupted
     never keeps a report that looks complete next to new partial files.
     """
+    import logging
+
+    log = logging.getLogger(__name__)
     out_dir.mkdir(parents=True, exist_ok=True)
-    clean_stale_temporaries(out_dir)
+    keep = {Path(res.fields_file).name} if getattr(res, "fields_file", None) else set()
+    clean_stale_temporaries(out_dir, keep=keep)
     (out_dir / "report.json").unlink(missing_ok=True)
+    # files of an earlier run that this one does not rewrite would contradict the new report
+    for stale in ("fields.h5", movie_name("gif"), movie_name("mp4"), "waves.csv", "triggers.csv"):
+        (out_dir / stale).unlink(missing_ok=True)
     written = [write_text(out_dir / "events.csv", events_csv(report["events"])).name]
+    if res.activation is not None:
+        waves = waves_csv(report["activation_waves"])
+        written.append(write_text(out_dir / "waves.csv", waves).name)
+        written.append(write_text(out_dir / "triggers.csv", triggers_csv(res.activation)).name)
     kw = None if res.spectrum is None else res.spectrum["kw"]
-    written.append(write_frames(out_dir / "frames.h5", res.frames, res.snapshot, kw).name)
+    movie = getattr(res, "movie", None)
+    written.append(write_frames(out_dir / "frames.h5", res.frames, res.snapshot, kw, movie).name)
+    name = _place_fields(res, out_dir)
+    if name:
+        written.append(name)
+        log.info("wrote %s (%.1f MB)", name, (out_dir / name).stat().st_size / 1e6)
+    timings = report.setdefault("timings_s", {})
     if res.config.plots:
         from .figures import save_all
 
-        written += save_all(res.frames, res.snapshot, report, out_dir, res.config.fig_format, kw=kw)
+        t0 = time.perf_counter()
+        figs = save_all(res.frames, res.snapshot, report, out_dir, res.config.fig_format, kw=kw)
+        timings["figures"] = round(time.perf_counter() - t0, 4)
+        written += figs
+        log.info("wrote %d figures", len(figs))
+    if movie is not None:
+        from .movie import save_movie
+
+        t0 = time.perf_counter()
+        path = save_movie(movie, out_dir / movie_name(res.config.movie_format),
+                          res.config.movie_format)  # fmt: skip
+        timings["movie"] = round(timings.get("movie", 0.0) + time.perf_counter() - t0, 4)
+        written.append(path.name)
+        log.info("wrote %s (%d frames)", path.name, movie.sizes["time"])
     report["outputs"] = sorted(written)
     validate_report(report)
     write_json(out_dir / "report.json", report)

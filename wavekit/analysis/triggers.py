@@ -1,0 +1,626 @@
+r"""Trigger-based waves: per-channel transition times grouped into waves in space and time.
+
+For event-like activity (slow waves, retinal waves, optical mapping of action potentials) a wave
+is a set of *transitions* (a channel going from its down state to its up state), one per channel,
+that follow each other from neighbour to neighbour. The route, stage by stage:
+
+1. :func:`transition_times`: per channel, the times of its transitions, by one of three
+   triggers: ``"threshold"`` (upward crossing of a level between the channel's low and high
+   quantiles, with hysteresis), ``"phase"`` (upward crossing of a chosen phase of the band-passed
+   analytic signal, where the amplitude is large enough) or ``"minima"`` (the troughs before
+   upstrokes).
+2. :func:`cluster_triggers`: connected components in space and time: two transitions belong to
+   the same wave when their channels are neighbours (closer than ``max_distance_mm``) and their
+   times differ by at most ``max_dt_s``. The window is estimated from the data by default
+   (:func:`coincidence_window`): the lag within which neighbour coincidences exceed chance.
+3. :func:`trigger_waves`: the waves, each with its first transition per channel, a robust plane
+   fit of time on position (:func:`wavekit.analysis.timing.fit_activation_times`: planar speed
+   and direction with bootstrap intervals), its origin, and two significance tests against
+   surrogates: the **size** of the wave (channels taking part) against waves of channels whose
+   transition trains were shifted independently in time (which keeps each channel's rate and
+   bursts, and destroys their coordination), giving a per-wave ``p_value`` and a false-discovery
+   ``q_value``; and the **front** (times organised by position) against shuffled positions
+   (:func:`wavekit.analysis.timing.front_significance`).
+
+The outputs mean what Cobrawap's trigger detection, wave detection and planar-velocity stages
+(stages 4-5) mean: one row per transition with its wave, one row per wave with its velocity;
+:func:`trigger_waves` regresses time on position, not position on time, so its speeds are not
+biased low by timing jitter.
+
+References
+----------
+Gutzen R, De Bonis G, De Luca C, et al. (2024) A modular and adaptable analysis pipeline to
+compare slow cerebral rhythms across heterogeneous datasets. Cell Rep Methods 4:100681.
+doi:10.1016/j.crmeth.2023.100681
+
+Maccione A, Hennig MH, Gandolfo M, et al. (2014) Following the ontogeny of retinal waves:
+pan-retinal recordings of population dynamics in the neonatal mouse. J Physiol 592:1545-1563.
+doi:10.1113/jphysiol.2013.262840
+
+Storey JD, Tibshirani R (2003) Statistical significance for genomewide studies. PNAS
+100:9440-9445. doi:10.1073/pnas.1530509100
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import xarray as xr
+
+from ..errors import UsageError
+from ..model import channel_positions
+from . import _kernels_triggers as K
+
+__all__ = [
+    "trigger_levels",
+    "transition_times",
+    "neighbour_matrix",
+    "coincidence_window",
+    "cluster_triggers",
+    "shift_surrogate",
+    "trigger_waves",
+]
+
+METHODS = ("threshold", "phase", "minima")
+
+
+def _as_channels(activity: xr.DataArray) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    """(time, channel) float64 array, positions and fs of grid or irregular activity."""
+    if "time" not in activity.dims or "fs_hz" not in activity.attrs:
+        raise UsageError("activity needs a time dim and an fs_hz attribute")
+    extra = [d for d in activity.dims if d not in ("time", "y", "x", "channel")]
+    if extra:
+        raise UsageError(f"select one {extra[0]} first: transition times take one recording")
+    x, y = channel_positions(activity)
+    if "channel" in activity.dims:
+        arr = activity.transpose("time", "channel").values
+    else:
+        arr = activity.transpose("time", "y", "x").values.reshape(activity.sizes["time"], -1)
+    return (
+        np.asarray(arr, np.float64),
+        np.asarray(x, float),
+        np.asarray(y, float),
+        float(activity.attrs["fs_hz"]),
+    )
+
+
+def _smooth(sig: np.ndarray, fs: float, smooth_s: float | None) -> np.ndarray:
+    from scipy.ndimage import gaussian_filter1d
+
+    if not smooth_s or smooth_s * fs < 0.3:
+        return sig
+    return gaussian_filter1d(sig, smooth_s * fs, axis=0, mode="nearest")
+
+
+def _prepared(activity, polarity, smooth_s, *, raw=False):
+    if polarity not in ("up", "down"):
+        raise UsageError(f"polarity must be 'up' or 'down', got {polarity!r}")
+    arr, x, y, fs = _as_channels(activity)
+    valid = np.isfinite(arr).all(axis=0)
+    sig = np.where(valid[None, :], arr, 0.0) * (1.0 if polarity == "up" else -1.0)
+    if raw:
+        return _smooth(sig, fs, smooth_s), valid, x, y, fs, sig
+    return _smooth(sig, fs, smooth_s), valid, x, y, fs
+
+
+def trigger_levels(
+    activity: xr.DataArray,
+    *,
+    polarity: str = "up",
+    smooth_s: float | None = None,
+    threshold: float = 0.5,
+    quantiles: tuple[float, float] = (0.05, 0.99),
+) -> xr.Dataset:
+    r"""Per-channel levels of the threshold trigger: ``level = low + threshold (high - low)``.
+
+    ``low`` and ``high`` are quantiles (default 5 % and 99 %) of the channel's smoothed signal
+    (negated for ``polarity="down"``): its down state and its up state for event-like activity.
+    The trigger re-arms once the signal falls below ``low + threshold / 2 (high - low)``
+    (hysteresis: noise around the level gives one transition, not many). Computing the levels
+    once on a whole recording (or a sample of it) and passing them to :func:`transition_times`
+    keeps the triggers of a recording processed in chunks consistent.
+
+    Returns
+    -------
+    xarray.Dataset
+        ``level``, ``rearm``, ``low``, ``high`` along ``site`` (channels in row-major order for
+        grids); NaN for channels with NaN samples or no range.
+    """
+    if not 0 < threshold < 1:
+        raise UsageError(f"threshold must be between 0 and 1, got {threshold}")
+    s, valid, _, _, _ = _prepared(activity, polarity, smooth_s)
+    lo, hi = np.quantile(s, quantiles, axis=0)
+    rng = hi - lo
+    ok = valid & (rng > 0)
+    nan = np.full(s.shape[1], np.nan)
+    return xr.Dataset(
+        {
+            "level": ("site", np.where(ok, lo + threshold * rng, nan)),
+            "rearm": ("site", np.where(ok, lo + 0.5 * threshold * rng, nan)),
+            "low": ("site", np.where(ok, lo, nan)),
+            "high": ("site", np.where(ok, hi, nan)),
+        },
+        attrs={"polarity": polarity, "threshold": threshold, "smooth_s": smooth_s or 0.0},
+    )
+
+
+def transition_times(
+    activity: xr.DataArray,
+    *,
+    method: str = "threshold",
+    polarity: str = "up",
+    smooth_s: float | None = None,
+    threshold: float = 0.5,
+    min_interval_s: float | None = None,
+    levels: xr.Dataset | None = None,
+    band_hz: tuple[float, float] | None = None,
+    phase_rad: float = -np.pi / 2,
+    refine: bool = True,
+) -> xr.Dataset:
+    r"""Transition (trigger) times of every channel, in seconds.
+
+    Parameters
+    ----------
+    activity : xarray.DataArray
+        Grid ``(time, y, x)`` or irregular ``(time, channel)`` activity with ``fs_hz``.
+    method : {"threshold", "phase", "minima"}
+        ``"threshold"``: upward crossings of each channel's level (:func:`trigger_levels`),
+        linearly interpolated between samples, with hysteresis. ``"phase"``: upward crossings of
+        ``phase_rad`` by the phase of the analytic signal in ``band_hz`` (for a signal
+        :math:`A\cos\varphi` the steepest rise is at :math:`\varphi = -\pi/2`, the default),
+        where the amplitude exceeds the channel's median amplitude. ``"minima"``: troughs of the
+        smoothed signal deeper than ``threshold`` times its range, refined by a parabola.
+    polarity : {"up", "down"}
+        ``"down"`` for signals that fall on activation (inverted voltage dyes): negated first.
+    smooth_s : float, optional
+        Standard deviation (s) of a Gaussian smoothing along time before ``"threshold"`` and
+        ``"minima"`` (none by default).
+    threshold : float
+        Fraction of the channel's range: the level of ``"threshold"``, the prominence of
+        ``"minima"``.
+    min_interval_s : float, optional
+        Shortest time between two transitions of one channel (a refractory period).
+    levels : xarray.Dataset, optional
+        Precomputed :func:`trigger_levels` (``"threshold"`` only).
+    band_hz : (float, float)
+        Band of the ``"phase"`` trigger (required there).
+    phase_rad : float
+        Phase marking a transition for ``"phase"``.
+    refine : bool
+        ``"threshold"`` only: move each crossing to the steepest point of its upstroke (maximum
+        of the 5-sample Savitzky-Golay derivative of the unsmoothed signal within a quarter of
+        ``min_interval_s``, at least two samples, either side; parabolic sub-sample peak), the
+        activation marker of optical
+        mapping (Efimov et al. 2004, doi:10.1161/01.RES.0000130529.18016.35). A level crossing
+        depends on each channel's amplitude and baseline noise; the steepest rise does not.
+
+    Returns
+    -------
+    xarray.Dataset
+        Along ``trigger`` (sorted by time): ``time_s`` and ``site`` (channel index, row-major
+        for grids); along ``site``: ``site_x_mm``, ``site_y_mm`` of every channel. Attributes:
+        ``fs_hz``, ``method``, ``polarity``, ``t_start_s``, ``t_stop_s`` (the span searched).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from wavekit.model import irregular_activity
+    >>> t = np.arange(2000) / 1000.0
+    >>> x = np.array([0.0, 1.0, 2.0]); y = np.zeros(3)
+    >>> def pulse(t0):  # 200 ms up state starting at t0, front at 500 mm/s
+    ...     u = t[:, None] - t0 - x[None, :] / 500.0
+    ...     return (np.tanh(u / 0.002) - np.tanh((u - 0.2) / 0.002)) / 2
+    >>> v = pulse(0.5) + pulse(1.5)
+    >>> tr = transition_times(irregular_activity(v, fs_hz=1000.0, x_mm=x, y_mm=y))
+    >>> np.round(tr["time_s"].values * 1000, 1)
+    array([ 500.,  502.,  504., 1500., 1502., 1504.])
+    >>> tr["site"].values
+    array([0, 1, 2, 0, 1, 2])
+    """
+    if method not in METHODS:
+        raise UsageError(f"trigger method must be one of {', '.join(METHODS)}, got {method!r}")
+    s, valid, x, y, fs, raw = _prepared(
+        activity, polarity, smooth_s if method != "phase" else None, raw=True
+    )
+    nt, nc = s.shape
+    gap = max(1, int(round(min_interval_s * fs))) if min_interval_s else 1
+    t_axis = np.asarray(activity["time"].values, float)
+    if method == "threshold":
+        lv = levels if levels is not None else None
+        if lv is None:
+            q = np.quantile(s, (0.05, 0.99), axis=0)
+            rng = q[1] - q[0]
+            ok = valid & (rng > 0)
+            level = np.where(ok, q[0] + threshold * rng, np.nan)
+            rearm = np.where(ok, q[0] + 0.5 * threshold * rng, np.nan)
+        else:
+            if lv.sizes.get("site") != nc:
+                raise UsageError(f"levels are for {lv.sizes.get('site')} channels, not {nc}")
+            level = np.where(valid, lv["level"].values, np.nan)
+            rearm = np.where(valid, lv["rearm"].values, np.nan)
+        fire = K.hysteresis_fire(np.ascontiguousarray(s), level, rearm, gap)
+        i, c = np.nonzero(fire)
+        a, b = s[i - 1, c], s[i, c]
+        pos = i - 1 + np.clip((level[c] - a) / np.where(b > a, b - a, 1.0), 0.0, 1.0)
+        if refine and i.size and nt >= 5:
+            pos = _steepest(raw, i, c, max(2, gap // 4))
+    elif method == "phase":
+        from .phase import analytic_signal
+
+        if band_hz is None:
+            raise UsageError("the phase trigger needs band_hz")
+        sig = activity if polarity == "up" else -activity
+        z = analytic_signal(sig.fillna(0.0), band_hz=tuple(band_hz))
+        zz = np.asarray(
+            z.transpose("time", "channel").values
+            if "channel" in z.dims
+            else z.transpose("time", "y", "x").values.reshape(nt, -1)
+        )
+        d = np.angle(zz * np.exp(-1j * phase_rad))  # phase relative to the marker
+        amp = np.abs(zz)
+        gate = amp >= np.median(amp, axis=0)[None, :]
+        cross = (d[:-1] < 0) & (d[1:] >= 0) & (d[1:] - d[:-1] < np.pi) & gate[1:]
+        cross &= valid[None, :]
+        u = np.zeros((nt, nc))
+        u[1:] = cross  # u[i] = 1: the phase crossed between samples i-1 and i
+        fire = K.hysteresis_fire(u, np.full(nc, 0.5), np.full(nc, 0.5), gap)
+        i, c = np.nonzero(fire)
+        a, b = d[i - 1, c], d[i, c]
+        pos = i - 1 + np.clip(-a / np.where(b > a, b - a, 1.0), 0.0, 1.0)
+    else:
+        from scipy.signal import find_peaks
+
+        q = np.quantile(s, (0.05, 0.99), axis=0)
+        ii, cc, pp = [], [], []
+        for ch in np.flatnonzero(valid & (q[1] > q[0])):
+            pk, _ = find_peaks(
+                -s[:, ch], distance=gap, prominence=threshold * (q[1, ch] - q[0, ch])
+            )
+            pk = pk[(pk > 0) & (pk < nt - 1)]
+            y0, y1, y2 = s[pk - 1, ch], s[pk, ch], s[pk + 1, ch]
+            den = y0 - 2 * y1 + y2
+            off = np.where(den != 0, 0.5 * (y0 - y2) / np.where(den != 0, den, 1.0), 0.0)
+            ii.append(pk)
+            cc.append(np.full(pk.size, ch))
+            pp.append(pk + np.clip(off, -0.5, 0.5))
+        i = np.concatenate(ii) if ii else np.zeros(0, int)
+        c = np.concatenate(cc) if cc else np.zeros(0, int)
+        pos = np.concatenate(pp) if pp else np.zeros(0)
+    t0 = t_axis[0] if nt else 0.0
+    times = t0 + pos / fs
+    order = np.lexsort((c, times))
+    return xr.Dataset(
+        {
+            "time_s": ("trigger", times[order], {"units": "s"}),
+            "site": ("trigger", c[order].astype(np.int64)),
+            "site_x_mm": ("site_index", x, {"units": "mm"}),
+            "site_y_mm": ("site_index", y, {"units": "mm"}),
+        },
+        attrs={
+            "fs_hz": fs,
+            "method": method,
+            "polarity": polarity,
+            "t_start_s": float(t0),
+            "t_stop_s": float(t0 + nt / fs),
+        },
+    )
+
+
+def _steepest(s: np.ndarray, i: np.ndarray, c: np.ndarray, half: int) -> np.ndarray:
+    """Sub-sample position of the largest derivative of ``s[:, c]`` within ``half`` samples of
+    each ``i``."""
+    from scipy.signal import savgol_filter
+
+    deriv = savgol_filter(s, 5, 2, deriv=1, axis=0)
+    nt = s.shape[0]
+    offs = np.arange(-half, half + 1)
+    rows = np.clip(i[:, None] + offs[None, :], 0, nt - 1)
+    d = deriv[rows, c[:, None]]
+    k = rows[np.arange(i.size), np.argmax(d, axis=1)]
+    km, kp = np.clip(k - 1, 0, nt - 1), np.clip(k + 1, 0, nt - 1)
+    y0, y1, y2 = deriv[km, c], deriv[k, c], deriv[kp, c]
+    den = y0 - 2 * y1 + y2
+    off = np.where(den < 0, 0.5 * (y0 - y2) / np.where(den < 0, den, -1.0), 0.0)
+    return k + np.clip(off, -0.5, 0.5)
+
+
+def neighbour_matrix(
+    x: np.ndarray, y: np.ndarray, max_distance_mm: float | None = None
+) -> tuple[np.ndarray, float]:
+    """Which channels are neighbours: closer than ``max_distance_mm``. Returns the boolean
+    matrix (a channel is not its own neighbour) and the distance used.
+
+    The default is 1.5 times the median nearest-neighbour distance (the 8 neighbours on a grid
+    or the 6 of a hexagonal array), raised, for scattered electrodes, to the longest edge of
+    their minimum spanning tree (at most 4 times the median nearest-neighbour distance), so
+    that the neighbour graph links every electrode to the others and a front is not cut into
+    pieces by gaps in the layout.
+    """
+    x = np.asarray(x, float)
+    y = np.asarray(y, float)
+    d = np.hypot(x[:, None] - x[None, :], y[:, None] - y[None, :])
+    np.fill_diagonal(d, np.inf)
+    if max_distance_mm is None:
+        nearest = d.min(axis=1)
+        nearest = nearest[np.isfinite(nearest) & (nearest > 0)]
+        if nearest.size == 0:
+            raise UsageError("channels need at least two distinct positions")
+        from scipy.sparse.csgraph import minimum_spanning_tree
+
+        finite = np.where(np.isfinite(d), d, 0.0)
+        edges = minimum_spanning_tree(finite).data
+        edges = edges[edges > 0]
+        med = float(np.median(nearest))
+        spread = min(float(edges.max()), 4.0 * med) if edges.size else 0.0
+        max_distance_mm = max(1.5 * med, spread)
+    if max_distance_mm <= 0:
+        raise UsageError(f"max_distance_mm must be positive, got {max_distance_mm}")
+    return d <= max_distance_mm, float(max_distance_mm)
+
+
+def _duration(tr: xr.Dataset) -> tuple[float, float]:
+    return float(tr.attrs["t_start_s"]), float(tr.attrs["t_stop_s"])
+
+
+def shift_surrogate(triggers: xr.Dataset, rng: np.random.Generator) -> xr.Dataset:
+    """Each channel's transitions shifted by its own random offset, circularly within the span
+    searched (``t_start_s`` to ``t_stop_s``): the rate, bursts and intervals of each channel are
+    kept; the timing between channels is destroyed."""
+    start, stop = _duration(triggers)
+    span = stop - start
+    n_sites = triggers.sizes["site_index"]
+    shift = rng.uniform(0.0, span, n_sites)
+    site = triggers["site"].values
+    t = start + np.mod(triggers["time_s"].values - start + shift[site], span)
+    order = np.argsort(t, kind="stable")
+    out = triggers.copy()
+    out["time_s"] = ("trigger", t[order], triggers["time_s"].attrs)
+    out["site"] = ("trigger", site[order])
+    return out
+
+
+def _nearest_lags(t: np.ndarray, site: np.ndarray, neighbours: np.ndarray) -> np.ndarray:
+    """|time to the nearest transition| on each neighbouring channel, for every transition."""
+    per = [np.sort(t[site == s]) for s in range(neighbours.shape[0])]
+    out = []
+    for a in range(neighbours.shape[0]):
+        ta = per[a]
+        if ta.size == 0:
+            continue
+        for b in np.flatnonzero(neighbours[a]):
+            tb = per[b]
+            if tb.size == 0:
+                continue
+            k = np.searchsorted(tb, ta)
+            left = np.abs(ta - tb[np.clip(k - 1, 0, tb.size - 1)])
+            right = np.abs(tb[np.clip(k, 0, tb.size - 1)] - ta)
+            out.append(np.minimum(left, right))
+    return np.concatenate(out) if out else np.zeros(0)
+
+
+def coincidence_window(
+    triggers: xr.Dataset,
+    neighbours: np.ndarray,
+    *,
+    seed: int = 0,
+    n_surrogates: int = 5,
+    coverage: float = 1.0,
+) -> float:
+    r"""Longest lag (s) at which transitions on neighbouring channels still coincide more often
+    than chance: the clustering window of :func:`cluster_triggers`.
+
+    For every transition and neighbouring channel, the lag to that channel's nearest transition
+    is taken; its distribution :math:`F(d)` is compared with the same under independent shifts of
+    each channel's train (:func:`shift_surrogate`). The window is the smallest lag at which the
+    excess :math:`F(d) - F_{null}(d)` reaches ``coverage`` of its maximum: it covers the lags of
+    real wave fronts and stops before chance coincidences dominate. With no excess at all (no
+    coordination between channels) it is two sampling intervals.
+    """
+    fs = float(triggers.attrs["fs_hz"])
+    t = triggers["time_s"].values
+    site = triggers["site"].values
+    floor = 2.0 / fs
+    lags = _nearest_lags(t, site, neighbours)
+    if lags.size < 10:
+        return floor
+    start, stop = _duration(triggers)
+    counts = np.bincount(site, minlength=neighbours.shape[0])
+    rate = counts[counts > 0].mean() / max(stop - start, 1e-12)
+    cap = max(floor * 2, 0.5 / rate)
+    grid = np.geomspace(floor / 4, cap, 80)
+    obs = np.searchsorted(np.sort(lags), grid, side="right") / lags.size
+    rng = np.random.default_rng([seed, 7])
+    null = np.zeros_like(obs)
+    for _ in range(n_surrogates):
+        sur = shift_surrogate(triggers, rng)
+        nl = np.sort(_nearest_lags(sur["time_s"].values, sur["site"].values, neighbours))
+        null += np.searchsorted(nl, grid, side="right") / max(nl.size, 1)
+    excess = obs - null / n_surrogates
+    if excess.max() <= 0.05:
+        return floor
+    k = int(np.argmax(excess >= coverage * excess.max()))
+    return float(max(grid[k], floor))
+
+
+def cluster_triggers(
+    triggers: xr.Dataset,
+    *,
+    max_dt_s: float,
+    neighbours: np.ndarray,
+) -> np.ndarray:
+    """Wave label of every transition: connected components of the graph linking transitions on
+    neighbouring channels at most ``max_dt_s`` apart (labels numbered in time order; the
+    triggers must be sorted by time, as :func:`transition_times` returns them)."""
+    t = np.ascontiguousarray(triggers["time_s"].values, dtype=np.float64)
+    site = np.ascontiguousarray(triggers["site"].values, dtype=np.int64)
+    if t.size and np.any(np.diff(t) < 0):
+        raise UsageError("triggers must be sorted by time")
+    return K.cluster_sorted(t, site, np.ascontiguousarray(neighbours), float(max_dt_s))
+
+
+def _sizes(labels: np.ndarray, site: np.ndarray, n_sites: int) -> np.ndarray:
+    """Distinct channels per cluster."""
+    if labels.size == 0:
+        return np.zeros(0, int)
+    pair = np.unique(labels * n_sites + site)
+    return np.bincount(pair // n_sites, minlength=int(labels.max()) + 1)
+
+
+def _first_times(labels, t, site, keep, n_sites):
+    """(wave, site) earliest transition time of each kept cluster on each channel (NaN: none)."""
+    out = np.full((keep.size, n_sites), np.nan)
+    row = np.full(int(labels.max()) + 1 if labels.size else 0, -1)
+    row[keep] = np.arange(keep.size)
+    r = row[labels]
+    sel = r >= 0
+    # t is sorted: the first assignment per (row, site) in reverse order is the earliest
+    rr, ss, tt = r[sel][::-1], site[sel][::-1], t[sel][::-1]
+    out[rr, ss] = tt
+    return out
+
+
+def trigger_waves(
+    triggers: xr.Dataset,
+    *,
+    max_dt_s: float | None = None,
+    max_distance_mm: float | None = None,
+    min_channels: int = 4,
+    n_surrogates: int = 99,
+    alpha: float = 0.05,
+    n_boot: int = 500,
+    seed: int = 0,
+) -> tuple[xr.Dataset, np.ndarray]:
+    r"""Waves from transitions: clusters in space and time, their fronts and their significance.
+
+    Parameters
+    ----------
+    triggers : xarray.Dataset
+        From :func:`transition_times` (possibly concatenated over chunks and re-sorted).
+    max_dt_s : float, optional
+        Clustering window (s); estimated by :func:`coincidence_window` when omitted.
+    max_distance_mm : float, optional
+        Neighbour distance (default 1.5 times the median nearest-neighbour distance).
+    min_channels : int
+        Smallest wave reported (distinct channels; at least 3 for a plane fit).
+    n_surrogates : int
+        Shift surrogates (:func:`shift_surrogate`) for the size test.
+    alpha : float
+        Level for ``significant``.
+    n_boot : int
+        Bootstrap resamples of the front fit.
+    seed : int
+        Seed of every random draw.
+
+    Returns
+    -------
+    (xarray.Dataset, numpy.ndarray)
+        Waves along ``wave``: ``start_s``, ``end_s`` (first and last transition),
+        ``duration_s``, ``n_channels``, ``origin_x_mm``, ``origin_y_mm`` (channel of the first
+        transition), the fields of :func:`~wavekit.analysis.timing.fit_activation_times`
+        (``front_speed_mm_per_s`` with CI, ``direction_deg`` with CI, ...), ``p_value`` (size
+        against shift surrogates), ``q_value`` (false discovery rate of calling waves this large
+        or larger), ``front_p_value`` (against shuffled positions), ``significant``
+        (``q_value <= alpha`` and ``front_p_value <= alpha``), and ``activation_time_s``
+        (``wave``, ``site``); attributes give the window and distance used. And the wave index
+        of every transition (-1: in no reported wave).
+
+    Notes
+    -----
+    Size test: with :math:`N(s)` the number of clusters of at least :math:`s` channels and
+    :math:`\bar N_0(s)` its mean over shift surrogates,
+    :math:`p = (1 + \sum N_0(\ge s)) / (1 + \sum N_0(\ge 1))` (the tail probability of a chance
+    cluster's size) and :math:`q(s) = \min_{s' \le s} \min(1, \bar N_0(s') / N(s'))` (Storey &
+    Tibshirani 2003, doi:10.1073/pnas.1530509100): waves with :math:`q \le \alpha` are expected
+    to contain at most a fraction :math:`\alpha` of chance coincidences. A recording without
+    coordinated activity yields as many large clusters as its surrogates, so :math:`q \approx 1`.
+    """
+    from .timing import fit_activation_times, front_significance
+
+    if min_channels < 3:
+        raise UsageError(f"min_channels must be at least 3, got {min_channels}")
+    x = triggers["site_x_mm"].values
+    y = triggers["site_y_mm"].values
+    n_sites = x.size
+    nb, dist = neighbour_matrix(x, y, max_distance_mm)
+    window = max_dt_s if max_dt_s is not None else coincidence_window(triggers, nb, seed=seed)
+    if window <= 0:
+        raise UsageError(f"max_dt_s must be positive, got {window}")
+    t = triggers["time_s"].values
+    site = triggers["site"].values
+    labels = cluster_triggers(triggers, max_dt_s=window, neighbours=nb)
+    sizes = _sizes(labels, site, n_sites)
+    smax = n_sites + 1
+    obs_ge = np.cumsum(np.bincount(sizes, minlength=smax + 1)[::-1])[::-1]
+    rng = np.random.default_rng([seed, 11])
+    null_hist = np.zeros(smax + 1)
+    for _ in range(n_surrogates):
+        sur = shift_surrogate(triggers, rng)
+        lab = cluster_triggers(sur, max_dt_s=window, neighbours=nb)
+        null_hist += np.bincount(_sizes(lab, sur["site"].values, n_sites), minlength=smax + 1)
+    null_ge = np.cumsum(null_hist[::-1])[::-1]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        fdr = np.minimum(1.0, (null_ge / max(n_surrogates, 1)) / obs_ge)
+    fdr[obs_ge == 0] = 1.0
+    q_of_size = np.minimum.accumulate(np.nan_to_num(fdr, nan=1.0))
+    keep = np.flatnonzero(sizes >= min_channels)
+    times = _first_times(labels, t, site, keep, n_sites)
+    wave_of = np.full(labels.size, -1)
+    if keep.size:
+        row = np.full(sizes.size, -1)
+        row[keep] = np.arange(keep.size)
+        wave_of = row[labels]
+    coords = {"wave": np.arange(keep.size), "site": np.arange(n_sites)}
+    times_da = xr.DataArray(
+        times,
+        dims=("wave", "channel"),
+        coords={"wave": coords["wave"], "x": ("channel", x), "y": ("channel", y)},
+    ).rename(wave="event")
+    if keep.size:
+        fits = fit_activation_times(times_da, n_boot=n_boot, seed=seed)
+        front_p = front_significance(times_da, seed=seed).values
+        fits = fits.rename(event="wave").drop_vars("event", errors="ignore")
+    else:
+        fits = xr.Dataset(coords={"wave": np.arange(0)})
+        front_p = np.zeros(0)
+    s = sizes[keep]
+    total_null = max(null_ge[1], 0.0)
+    p = (1.0 + null_ge[np.minimum(s, smax)]) / (1.0 + total_null)
+    q = q_of_size[np.minimum(s, smax)] if keep.size else np.zeros(0)
+    start = np.nanmin(times, axis=1) if keep.size else np.zeros(0)
+    end = np.nanmax(times, axis=1) if keep.size else np.zeros(0)
+    first = np.nanargmin(times, axis=1) if keep.size else np.zeros(0, int)
+    out = xr.Dataset(
+        {
+            "start_s": ("wave", start, {"units": "s"}),
+            "end_s": ("wave", end, {"units": "s"}),
+            "duration_s": ("wave", end - start, {"units": "s"}),
+            "n_channels": ("wave", s.astype(np.int64)),
+            "origin_x_mm": ("wave", x[first], {"units": "mm"}),
+            "origin_y_mm": ("wave", y[first], {"units": "mm"}),
+        },
+        coords={"wave": coords["wave"]},
+    )
+    for name in fits.data_vars:
+        if name not in ("n_channels",):
+            out[name] = ("wave", fits[name].values, fits[name].attrs)
+    out["p_value"] = ("wave", p)
+    out["q_value"] = ("wave", q)
+    out["front_p_value"] = ("wave", front_p)
+    out["significant"] = ("wave", (q <= alpha) & (np.nan_to_num(front_p, nan=1.0) <= alpha))
+    out["activation_time_s"] = (("wave", "site"), times, {"units": "s"})
+    out["site_x_mm"] = ("site", x, {"units": "mm"})
+    out["site_y_mm"] = ("site", y, {"units": "mm"})
+    out.attrs.update(
+        max_dt_s=float(window),
+        max_distance_mm=dist,
+        min_channels=int(min_channels),
+        n_surrogates=int(n_surrogates),
+        alpha=float(alpha),
+        n_transitions=int(t.size),
+        n_clusters=int(sizes.size),
+        null_clusters_per_surrogate=float(total_null / max(n_surrogates, 1)),
+        t_start_s=float(triggers.attrs["t_start_s"]),
+        t_stop_s=float(triggers.attrs["t_stop_s"]),
+        method=triggers.attrs.get("method", ""),
+        polarity=triggers.attrs.get("polarity", ""),
+    )
+    return out, wave_of
