@@ -287,3 +287,24 @@ def test_retina_hennig_has_many_waves_ferret_almost_none():
     assert np.nanmin(ww["q_value"].values) > 0.05
     speeds = wh["front_speed_mm_per_s"].values[wh["significant"].values]
     assert 0.02 < np.median(speeds) < 0.5  # tens to hundreds of um/s
+
+
+HEART = REAL.parent / "heart_optical_cosmas" / "controlV"
+
+
+@pytest.mark.skipif(not HEART.exists(), reason="needs ../shared/data/real")
+def test_heart_beats_are_the_significant_waves():
+    """Optical mapping, paced every 150 ms, inverted dye: the 6 beats and nothing else, at the
+    settings ``wavekit analyze --polarity down`` uses (band centre 7 Hz)."""
+    import wavekit
+
+    act = wavekit.load(HEART, fs_hz=1000.0, spacing_mm=0.21875)
+    tr = transition_times(act, polarity="down", smooth_s=1 / 140, min_interval_s=0.5 / 7)
+    w, _ = trigger_waves(tr, n_surrogates=19, n_boot=0, seed=0)
+    sig = w["significant"].values
+    assert sig.sum() == 6
+    np.testing.assert_allclose(np.diff(w["start_s"].values[sig]), 0.15, atol=0.01)
+    speed = w["front_speed_mm_per_s"].values[sig]
+    assert np.all((speed > 580) & (speed < 720))
+    d = w["direction_deg"].values[sig]
+    assert np.all(_circ(d, -67.0) < 12)
