@@ -169,7 +169,16 @@ def irregular_activity(
 
 
 def layout(da: xr.DataArray) -> Layout:
-    """``"grid"`` for ``(..., time, y, x)`` arrays, ``"irregular"`` for ``(..., time, channel)``."""
+    """``"grid"`` for ``(..., time, y, x)`` arrays, ``"irregular"`` for ``(..., time, channel)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> layout(grid_activity(np.zeros((4, 2, 3)), fs_hz=100.0, dx_mm=0.4))
+    'grid'
+    >>> layout(irregular_activity(np.zeros((4, 2)), fs_hz=100.0, x_mm=[0, 1], y_mm=[0, 0]))
+    'irregular'
+    """
     return "irregular" if "channel" in da.dims else "grid"
 
 
@@ -177,6 +186,17 @@ def validate_activity(da: xr.DataArray, path: object = None) -> xr.DataArray:
     """Check that ``da`` follows the data model; raise :class:`InputError` naming ``path`` if not.
 
     Returns ``da`` unchanged so it can be used inline.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> a = grid_activity(np.zeros((4, 2, 3)), fs_hz=100.0, dx_mm=0.4)
+    >>> validate_activity(a) is a
+    True
+    >>> validate_activity(a.rename({"x": "col"}), path="rec.h5")
+    Traceback (most recent call last):
+    ...
+    wavekit.errors.InputError: rec.h5: dims ('time', 'y', 'col') are not (time, y, x) or ...
     """
     if not isinstance(da, xr.DataArray):
         raise InputError(path, f"expected an xarray.DataArray, got {type(da).__name__}")
@@ -202,7 +222,14 @@ def validate_activity(da: xr.DataArray, path: object = None) -> xr.DataArray:
 
 
 def spacing_mm(da: xr.DataArray) -> tuple[float, float]:
-    """Row and column pitch ``(dy_mm, dx_mm)`` of a grid (median coordinate step)."""
+    """Row and column pitch ``(dy_mm, dx_mm)`` of a grid (median coordinate step).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> spacing_mm(grid_activity(np.zeros((4, 3, 5)), fs_hz=100.0, dx_mm=0.4, dy_mm=0.5))
+    (0.5, 0.4)
+    """
     if layout(da) != "grid":
         raise ValueError("spacing_mm applies to grid activity only")
 
@@ -349,6 +376,20 @@ def to_grid(da: xr.DataArray, spec: GridSpec | None = None) -> xr.DataArray:
     ------
     InputError
         When the positions are not on a regular lattice.
+
+    Examples
+    --------
+    A Utah-like array: 10 x 10 positions at 0.4 mm without the four corners (96 channels).
+
+    >>> import numpy as np
+    >>> yy, xx = np.mgrid[0:10, 0:10] * 0.4
+    >>> keep = np.ones((10, 10), bool); keep[[0, 0, -1, -1], [0, -1, 0, -1]] = False
+    >>> a = irregular_activity(np.ones((5, 96)), fs_hz=500.0, x_mm=xx[keep], y_mm=yy[keep])
+    >>> g = to_grid(a)
+    >>> g.dims, g.shape, int(np.isnan(g[0]).sum())      # the corners are NaN sites
+    (('time', 'y', 'x'), (5, 10, 10), 4)
+    >>> bad_channels(g)["nan"]
+    [[0, 0], [0, 9], [9, 0], [9, 9]]
     """
     if layout(da) == "grid":
         return da
@@ -387,6 +428,16 @@ def to_irregular(da: xr.DataArray, *, drop_empty: bool = True) -> xr.DataArray:
     Channels are the grid sites in row-major order, labelled ``"r{row}c{col}"``. With
     ``drop_empty`` (default) sites that are NaN at every sample (holes) are left out.
     Irregular activity is returned unchanged.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> data = np.ones((5, 2, 3)); data[:, 1, 2] = np.nan      # one empty site
+    >>> c = to_irregular(grid_activity(data, fs_hz=500.0, dx_mm=0.4))
+    >>> c.dims, c.sizes["channel"], [str(v) for v in c.channel.values]
+    (('time', 'channel'), 5, ['r0c0', 'r0c1', 'r0c2', 'r1c0', 'r1c1'])
+    >>> float(c.x.sel(channel="r1c1")), float(c.y.sel(channel="r1c1"))
+    (0.4, 0.4)
     """
     if layout(da) == "irregular":
         return da
@@ -421,7 +472,15 @@ def _carry_over(res: xr.DataArray, da: xr.DataArray) -> xr.DataArray:
 
 
 def channel_positions(da: xr.DataArray) -> tuple[np.ndarray, np.ndarray]:
-    """Positions ``(x_mm, y_mm)`` of every channel (grid sites in row-major order)."""
+    """Positions ``(x_mm, y_mm)`` of every channel (grid sites in row-major order).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x, y = channel_positions(grid_activity(np.zeros((4, 2, 3)), fs_hz=100.0, dx_mm=0.5))
+    >>> x.tolist(), y.tolist()
+    ([0.0, 0.5, 1.0, 0.0, 0.5, 1.0], [0.0, 0.0, 0.0, 0.5, 0.5, 0.5])
+    """
     if layout(da) == "irregular":
         return da["x"].values, da["y"].values
     yy, xx = np.meshgrid(da["y"].values, da["x"].values, indexing="ij")
@@ -434,6 +493,15 @@ def bad_channels(da: xr.DataArray) -> dict[str, list]:
     Works chunk by chunk on dask-backed arrays. Returns ``{"nan": [...], "flat": [...]}`` with
     channel labels for irregular layouts and ``[row, col]`` pairs for grids. (Outlying variance is
     judged by the preprocessing stage, which knows the band of interest.)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> data = np.random.default_rng(0).normal(size=(50, 3, 3))
+    >>> data[:, 0, 1] = np.nan       # a missing electrode
+    >>> data[:, 2, 2] = 7.0          # a flat one
+    >>> bad_channels(grid_activity(data, fs_hz=100.0, dx_mm=0.4))
+    {'nan': [[0, 1]], 'flat': [[2, 2]]}
     """
     space_axes = (-2, -1) if layout(da) == "grid" else (-1,)
     red = tuple(i for i in range(da.ndim) if i - da.ndim not in space_axes)

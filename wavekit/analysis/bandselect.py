@@ -27,6 +27,14 @@ def mean_spectrum(
 
     At most ``max_seconds`` of the recording are read, as evenly spaced segments, so long or
     lazily loaded recordings cost little. Channels with NaN are skipped.
+
+    Examples
+    --------
+    >>> from wavekit.simulate import simulate
+    >>> activity, _ = simulate("plane", frequency_hz=12.0, snr_db=0.0, duration_s=8.0)
+    >>> f, power = mean_spectrum(activity)
+    >>> float(f[power.argmax()]), float(f[1] - f[0])      # peak at 12 Hz; 8 s segments
+    (12.0, 0.125)
     """
     from scipy.signal import welch
 

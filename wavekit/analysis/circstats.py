@@ -100,7 +100,13 @@ def resultant_length(angles, *, axis=-1, weights=None):
 
 
 def circ_diff(a, b):
-    """Signed smallest difference ``a - b`` wrapped to (-pi, pi]."""
+    """Signed smallest difference ``a - b`` wrapped to (-pi, pi].
+
+    Examples
+    --------
+    >>> round(float(np.degrees(circ_diff(np.radians(10.0), np.radians(350.0)))), 6)   # not -340
+    20.0
+    """
     return wrap_angle(np.asarray(a, float) - np.asarray(b, float))
 
 
@@ -200,6 +206,12 @@ def adjusted_r2(rho, n, n_predictors=2):
 
     Zhang et al. (2018) adjust ``rho_cc^2`` for the fitted plane's predictors; wavekit uses
     ``p = 2`` (the two wave-vector components; the phase offset plays the intercept's role).
+    NaN when there are too few points (``n <= n_predictors + 1``).
+
+    Examples
+    --------
+    >>> adjusted_r2([0.9, 0.9], [10, 3]).round(4).tolist()    # 10 sites; 3 sites: undefined
+    [0.7557, nan]
     """
     rho = np.asarray(rho, float)
     n = np.asarray(n, float)

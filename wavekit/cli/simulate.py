@@ -13,6 +13,13 @@ import typer
 from ._app import app
 
 WAVES = "Wave and layout (analytic kinds)"
+#: keyword of the analytic simulator -> the option that sets it (for error messages)
+_FLAGS = {
+    "layout": "--layout", "nx": "--nx", "ny": "--ny", "spacing_mm": "--spacing-mm",
+    "fs_hz": "--fs", "duration_s": "--duration", "frequency_hz": "--frequency",
+    "speed_mm_per_s": "--speed", "direction_deg": "--direction", "snr_db": "--snr-db",
+    "noise": "--noise",
+}  # fmt: skip
 
 
 def _parse_value(text: str) -> object:
@@ -90,7 +97,7 @@ def simulate(
         typer.Option(
             "--layout",
             metavar="grid|random|utah|hex|eeg",
-            help="Electrode layout [grid].",
+            help="Electrode layout (default: grid).",
             rich_help_panel=WAVES,
         ),
     ] = None,
@@ -146,7 +153,7 @@ def simulate(
         typer.Option(
             "--snr-db",
             metavar="DB",
-            help="Signal-to-noise ratio in dB over the recording [no noise].",
+            help="Signal-to-noise ratio in dB over the recording (default: no noise).",
             rich_help_panel=WAVES,
         ),
     ] = None,
@@ -155,7 +162,7 @@ def simulate(
         typer.Option(
             "--noise",
             metavar="white|pink|spatial|pink+spatial",
-            help="Noise model [white].",
+            help="Noise model (default: white).",
             rich_help_panel=WAVES,
         ),
     ] = None,
@@ -237,7 +244,7 @@ def simulate(
                 f"{', '.join([*KINDS, *net.KINDS])} (wavekit simulate --list)"
             )
         if given:
-            names = ", ".join("--" + k.replace("_", "-") for k in sorted(given))
+            names = ", ".join(sorted(_FLAGS[k] for k in given))
             raise UsageError(
                 f"{names} apply to analytic kinds only: pass parameters of network "
                 f"kind {kind!r} with --param KEY=VALUE (docs/networks.md)"

@@ -104,6 +104,23 @@ def detect_format(path: str | os.PathLike) -> str:
     ------
     InputError
         If the path does not exist or its format is not recognised.
+
+    Examples
+    --------
+    The format is recognised by content (signatures), not only by name:
+
+    >>> import os, tempfile, numpy as np
+    >>> folder = tempfile.mkdtemp()
+    >>> np.save(os.path.join(folder, "rec.npy"), np.zeros((10, 3)))
+    >>> detect_format(os.path.join(folder, "rec.npy"))
+    'numpy'
+    >>> os.rename(os.path.join(folder, "rec.npy"), os.path.join(folder, "rec.h5"))
+    >>> detect_format(os.path.join(folder, "rec.h5"))
+    'numpy'
+    >>> detect_format(os.path.join(folder, "missing.h5"))
+    Traceback (most recent call last):
+    ...
+    wavekit.errors.InputError: .../missing.h5: no such file or folder
     """
     p = Path(path)
     if not p.exists():
@@ -160,6 +177,25 @@ def open_activity(path: str | os.PathLike, **overrides: Any) -> Found:
     -------
     Found
         ``activity`` (the DataArray), ``format``, ``dataset`` and ``notes`` (one line per decision).
+
+    Examples
+    --------
+    A plain HDF5 file holding only an array: the sampling rate and the pitch are given, the
+    rest is inferred, and ``notes`` says which is which (as ``wavekit info`` prints it).
+
+    >>> import numpy as np, h5py, tempfile, os
+    >>> path = os.path.join(tempfile.mkdtemp(), "lfp.h5")
+    >>> with h5py.File(path, "w") as f:
+    ...     f["lfp"] = np.zeros((1000, 8, 8), dtype="float32")
+    >>> found = open_activity(path, fs=1000.0, spacing_mm=0.4)
+    >>> found.format, found.dataset, found.activity.dims
+    ('hdf5', '/lfp', ('time', 'y', 'x'))
+    >>> for note in found.notes:
+    ...     print(note)
+    dataset /lfp: the largest numeric dataset with 2-4 dims
+    dims time,y,x (shape (1000, 8, 8)): 3-D: the first axis differs from two equal ones: time
+    sampling rate 1000 Hz: given by --fs
+    grid 8 x 8, pitch dy=0.4 mm, dx=0.4 mm: given by --spacing-mm
     """
     import importlib
 
@@ -236,14 +272,42 @@ def save(
     ground_truth: xr.Dataset | None = None,
     compression: int = 4,
 ) -> Path:
-    """Write activity in wavekit's HDF5 layout (see :func:`wavekit.io.native.save`)."""
+    """Write activity in wavekit's HDF5 layout (see :func:`wavekit.io.native.save`).
+
+    The file is written under a temporary name and renamed when complete; the path written is
+    returned. A simulation's ``ground_truth`` is stored with it (:func:`load_ground_truth`).
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from wavekit.simulate import simulate
+    >>> activity, truth = simulate("plane", direction_deg=30.0, duration_s=0.5)
+    >>> path = save(activity, os.path.join(tempfile.mkdtemp(), "plane.h5"), ground_truth=truth)
+    >>> path.name, load(path).identical(activity)
+    ('plane.h5', True)
+    """
     from .native import save as _save
 
     return _save(activity, path, ground_truth=ground_truth, compression=compression)
 
 
 def load_ground_truth(path: str | os.PathLike) -> xr.Dataset | None:
-    """Ground truth stored with a simulation, or None (see :mod:`wavekit.io.native`)."""
+    """Ground truth stored with a simulation, or None (see :mod:`wavekit.io.native`).
+
+    Raises :class:`~wavekit.errors.InputError` for a file that is not in wavekit's layout.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from wavekit.simulate import simulate
+    >>> activity, truth = simulate("plane", direction_deg=30.0, speed_mm_per_s=150.0)
+    >>> folder = tempfile.mkdtemp()
+    >>> gt = load_ground_truth(save(activity, os.path.join(folder, "a.h5"), ground_truth=truth))
+    >>> str(gt.pattern.values[0]), float(gt.direction_deg[0]), float(gt.speed_mm_per_s[0])
+    ('plane', 30.0, 150.0)
+    >>> load_ground_truth(save(activity, os.path.join(folder, "b.h5"))) is None   # no truth
+    True
+    """
     from .native import load_ground_truth as _lgt
 
     return _lgt(path)
