@@ -105,6 +105,8 @@ def reader_overrides(
             raise UsageError(f"--spacing-mm {spacing_mm!r}: give MM or DY,DX in mm") from None
         if len(sp) not in (1, 2):
             raise UsageError(f"--spacing-mm {spacing_mm!r}: give MM or DY,DX in mm")
+    if layout not in ("auto", "grid", "irregular"):
+        raise UsageError(f"--layout {layout!r}: choose auto, grid or irregular")
     return {
         "dataset": dataset,
         "dims": dims,

@@ -122,7 +122,9 @@ def batch(
         sys.stdout.write(b.result_line(res, summary_row) + "\n")
         sys.stdout.flush()
         if res["status"] == "failed":
-            sys.stderr.write(f"wavekit: error: {res['error']}\n")
+            err = str(res["error"])
+            where = str(res["input"])
+            sys.stderr.write(f"wavekit: error: {err if where in err else f'{where}: {err}'}\n")
         bar.update(note=f"{state['failed']} failed")
 
     results = b.run_batch(

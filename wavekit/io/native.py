@@ -150,6 +150,7 @@ def save(
 
     validate_activity(activity)
     path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     time_axis = activity.dims.index("time")
     chunks = _time_chunks(activity.shape, activity.dtype.itemsize, time_axis)
