@@ -139,6 +139,11 @@ def test_waves_recover_direction_and_speed(noise, layout):
         assert _circ(w["direction_deg"].values[row], d) < tol_d
         assert abs(w["front_speed_mm_per_s"].values[row] / v - 1) < tol_v
         assert w["n_channels"].values[row] >= 0.9 * x.size
+        if noise == 0:  # local velocity maps: the same plane front everywhere
+            assert abs(w["local_speed_mm_per_s"].values[row] / v - 1) < 0.05
+            vx = np.nanmedian(w["local_velocity_x_mm_per_s"].values[row])
+            vy = np.nanmedian(w["local_velocity_y_mm_per_s"].values[row])
+            assert _circ(np.degrees(np.arctan2(vy, vx)), d) < 3
     assert wave_of.shape == (tr.sizes["trigger"],)
 
 
@@ -259,6 +264,11 @@ def test_analyze_reports_trigger_waves(tmp_path):
     trig = (tmp_path / "out" / "triggers.csv").read_text().splitlines()
     assert trig[0] == "time_s,channel,x_mm,y_mm,wave"
     assert len(trig) > 4 * 90
+    import h5py
+
+    with h5py.File(tmp_path / "out" / "waves.h5") as f:
+        assert f["waves/local_velocity_x_mm_per_s"].shape == (len(report["activation_waves"]), 100)
+        assert np.isfinite(f["waves/activation_time_s"][()]).sum() > 4 * 90
     on_disk = json.loads((tmp_path / "out" / "report.json").read_text())
     assert on_disk["activation_waves"] == report["activation_waves"]
 

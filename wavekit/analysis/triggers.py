@@ -520,8 +520,11 @@ def trigger_waves(
         against shift surrogates), ``q_value`` (false discovery rate of calling waves this large
         or larger), ``front_p_value`` (against shuffled positions), ``significant``
         (``q_value <= alpha`` and ``front_p_value <= alpha``), and ``activation_time_s``
-        (``wave``, ``site``); attributes give the window and distance used. And the wave index
-        of every transition (-1: in no reported wave).
+        (``wave``, ``site``), the local velocity map ``local_velocity_x_mm_per_s``,
+        ``local_velocity_y_mm_per_s`` (``wave``, ``site``; least-squares planes of time on
+        position over each channel's neighbours, :func:`~wavekit.analysis.timing.local_velocity`)
+        and its median speed ``local_speed_mm_per_s``; attributes give the window and distance
+        used. And the wave index of every transition (-1: in no reported wave).
 
     Notes
     -----
@@ -533,7 +536,7 @@ def trigger_waves(
     to contain at most a fraction :math:`\alpha` of chance coincidences. A recording without
     coordinated activity yields as many large clusters as its surrogates, so :math:`q \approx 1`.
     """
-    from .timing import fit_activation_times, front_significance
+    from .timing import fit_activation_times, front_significance, local_velocity
 
     if min_channels < 3:
         raise UsageError(f"min_channels must be at least 3, got {min_channels}")
@@ -574,7 +577,9 @@ def trigger_waves(
         dims=("wave", "channel"),
         coords={"wave": coords["wave"], "x": ("channel", x), "y": ("channel", y)},
     ).rename(wave="event")
+    local = None
     if keep.size:
+        local = local_velocity(times_da, radius_mm=dist)
         fits = fit_activation_times(times_da, n_boot=n_boot, seed=seed)
         front_p = front_significance(times_da, seed=seed).values
         fits = fits.rename(event="wave").drop_vars("event", errors="ignore")
@@ -607,6 +612,25 @@ def trigger_waves(
     out["front_p_value"] = ("wave", front_p)
     out["significant"] = ("wave", (q <= alpha) & (np.nan_to_num(front_p, nan=1.0) <= alpha))
     out["activation_time_s"] = (("wave", "site"), times, {"units": "s"})
+    if local is not None:
+        sx = local["slowness_x_s_per_mm"].values
+        sy = local["slowness_y_s_per_mm"].values
+    else:
+        sx = sy = np.zeros((0, n_sites))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        s2 = sx**2 + sy**2
+        vx, vy = sx / s2, sy / s2  # local velocity = s / |s|^2
+        local_speed = np.sqrt(1.0 / s2)
+    out["local_velocity_x_mm_per_s"] = (("wave", "site"), vx, {"units": "mm/s"})
+    out["local_velocity_y_mm_per_s"] = (("wave", "site"), vy, {"units": "mm/s"})
+    with np.errstate(invalid="ignore"):
+        finite = np.where(np.isfinite(local_speed), local_speed, np.nan)
+        med = (
+            np.array([np.nanmedian(r) if np.isfinite(r).any() else np.nan for r in finite])
+            if keep.size
+            else np.zeros(0)
+        )
+    out["local_speed_mm_per_s"] = ("wave", med, {"units": "mm/s"})
     out["site_x_mm"] = ("site", x, {"units": "mm"})
     out["site_y_mm"] = ("site", y, {"units": "mm"})
     out.attrs.update(

@@ -59,6 +59,7 @@ WAVE_COLUMNS = [
     "front_speed_ci_low_mm_per_s",
     "front_speed_ci_high_mm_per_s",
     "residual_scale_s",
+    "local_speed_mm_per_s",
     "p_value",
     "q_value",
     "front_p_value",
@@ -90,6 +91,25 @@ def triggers_csv(waves: xr.Dataset) -> str:
     for t, c, xx, yy, k in zip(waves["trigger_time_s"].values, site, x, y, wave, strict=True):
         buf.write(f"{t:.6f},{c},{xx:.6g},{yy:.6g},{'' if k < 0 else k}\n")
     return buf.getvalue()
+
+
+def write_wave_maps(path: Path, waves: xr.Dataset) -> Path:
+    """Per wave and channel: first activation time and local velocity (group ``waves``)."""
+    import h5py
+
+    from ..io.native import write_dataset
+
+    keep = [
+        k
+        for k in ("activation_time_s", "local_velocity_x_mm_per_s", "local_velocity_y_mm_per_s")
+        if k in waves
+    ]
+    ds = waves[keep].assign(site_x_mm=waves["site_x_mm"], site_y_mm=waves["site_y_mm"])
+    ds.attrs = {k: v for k, v in waves.attrs.items() if isinstance(v, (int, float, str))}
+    with atomic_path(path) as tmp, h5py.File(tmp, "w", track_order=True) as f:
+        f.attrs["wavekit_format"] = "wavekit.waves"
+        write_dataset(f.create_group("waves", track_order=True), ds)
+    return path
 
 
 def write_frames(
@@ -198,13 +218,15 @@ def write_outputs(res: Any, report: dict[str, Any], out_dir: Path) -> list[str]:
     clean_stale_temporaries(out_dir, keep=keep)
     (out_dir / "report.json").unlink(missing_ok=True)
     # files of an earlier run that this one does not rewrite would contradict the new report
-    for stale in ("fields.h5", movie_name("gif"), movie_name("mp4"), "waves.csv", "triggers.csv"):
+    stale_names = ("fields.h5", movie_name("gif"), movie_name("mp4"))
+    for stale in (*stale_names, "waves.csv", "triggers.csv", "waves.h5"):
         (out_dir / stale).unlink(missing_ok=True)
     written = [write_text(out_dir / "events.csv", events_csv(report["events"])).name]
     if res.activation is not None:
         waves = waves_csv(report["activation_waves"])
         written.append(write_text(out_dir / "waves.csv", waves).name)
         written.append(write_text(out_dir / "triggers.csv", triggers_csv(res.activation)).name)
+        written.append(write_wave_maps(out_dir / "waves.h5", res.activation).name)
     kw = None if res.spectrum is None else res.spectrum["kw"]
     movie = getattr(res, "movie", None)
     written.append(write_frames(out_dir / "frames.h5", res.frames, res.snapshot, kw, movie).name)
