@@ -134,9 +134,13 @@ def _colour_nb(u, v, ex, ey, j11, j12, j22, j13, j23, h, colour):
 
 
 @numba.njit(cache=True, error_model="numpy")
-def hs_charbonnier_nb(ix, iy, it, alpha, beta, max_iter, tol, u_out, v_out, n_iter):
+def hs_charbonnier_nb(
+    ix, iy, it, alpha, beta, max_iter, tol, u_out, v_out, n_iter, max_iter_warm=-1
+):
     """Flow of every frame of ``ix, iy, it`` (nt, ny, nx) into ``u_out, v_out``; sweeps per
-    frame into ``n_iter`` (nt,). Frame t starts from frame t-1's result (zeros for the first)."""
+    frame into ``n_iter`` (nt,). Frame t starts from frame t-1's result (zeros for the first);
+    the first frame gets up to ``max_iter`` sweeps, the warm-started ones up to
+    ``max_iter_warm`` (``max_iter`` when negative)."""
     nt, ny, nx = ix.shape
     u = np.zeros((ny + 2, nx + 2))  # padded: the pad only ever meets zero edge weights
     v = np.zeros((ny + 2, nx + 2))
@@ -168,7 +172,8 @@ def hs_charbonnier_nb(ix, iy, it, alpha, beta, max_iter, tol, u_out, v_out, n_it
                     b[i, j] = 0.0
                     c[i, j] = 0.0
         k = 0
-        while k < max_iter:
+        lim = max_iter if (t == 0 or max_iter_warm < 0) else max_iter_warm
+        while k < lim:
             _weights_nb(a, b, c, u, v, ps, ex, ey, j11, j12, j22, j13, j23, beta2)
             change = _colour_nb(u, v, ex, ey, j11, j12, j22, j13, j23, h, 0)
             change = max(change, _colour_nb(u, v, ex, ey, j11, j12, j22, j13, j23, h, 1))
@@ -227,7 +232,7 @@ def _sweep_ref(a, b, c, u, v, alpha, beta2):
     return u, v, change
 
 
-def hs_charbonnier_ref(ix, iy, it, alpha, beta, max_iter, tol):
+def hs_charbonnier_ref(ix, iy, it, alpha, beta, max_iter, tol, max_iter_warm=-1):
     """NumPy reference of :func:`hs_charbonnier_nb`; returns ``(u, v, n_iter)``."""
     nt, ny, nx = ix.shape
     u = np.zeros((ny, nx))
@@ -241,7 +246,8 @@ def hs_charbonnier_ref(ix, iy, it, alpha, beta, max_iter, tol):
         b = np.where(ok, iy[t], 0.0)
         c = np.where(ok, it[t], 0.0)
         k = 0
-        while k < max_iter:
+        lim = max_iter if (t == 0 or max_iter_warm < 0) else max_iter_warm
+        while k < lim:
             u, v, change = _sweep_ref(a, b, c, u, v, alpha, beta * beta)
             k += 1
             if change < tol:
