@@ -5,11 +5,15 @@ Labels (:data:`PATTERNS`): ``synchronous``, ``plane``, ``source``, ``sink``, ``s
 
 The decision for one frame, in this order (thresholds are keyword options):
 
-1. **synchronous** when the Kuramoto synchrony ``R = |mean exp(i phi)|`` of the spatially
+1. **plane** when the directions of travel are aligned: the order parameter (resultant length
+   of the unit direction vectors) ``Phi = |mean n|`` reaches ``plane_threshold``. This comes
+   first: a plane wave much longer than the array has all sites near one phase (high ``R``)
+   but still one direction of travel everywhere, which noise around a synchronous oscillation
+   does not give.
+2. **synchronous** when the Kuramoto synchrony ``R = |mean exp(i phi)|`` of the spatially
    smoothed phasors reaches ``sync_threshold`` (all sites near one phase; smoothing first keeps
-   noise from pulling ``R`` down).
-2. **plane** when the directions of travel are aligned: the order parameter (resultant length
-   of the unit direction vectors) ``Phi = |mean n|`` reaches ``plane_threshold``.
+   noise from pulling ``R`` down) and the directions are not aligned (or the phase is flat, so
+   there is no direction).
 3. Otherwise wavekit looks for a centre. Candidates are the cells where the direction field
    winds (critical points, :mod:`wavekit.analysis.critical`) and the phase singularities. For a
    candidate ``c`` with ``theta_i`` the angle of site ``i`` seen from ``c`` and ``alpha_i`` the
@@ -143,8 +147,9 @@ def _direction(u: np.ndarray, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray,
     sw = _frequency_sign(a)[:, None, None]
     kx, ky = -sw * gx, -sw * gy
     m = np.hypot(kx, ky)
+    some = m > 1e-9  # rad/mm: below, the phase is flat to rounding and has no direction
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(m > 0, kx / m, np.nan), np.where(m > 0, ky / m, np.nan)
+        return np.where(some, kx / m, np.nan), np.where(some, ky / m, np.nan)
 
 
 def classify_patterns(
@@ -285,10 +290,10 @@ def classify_patterns(
     for k in range(nt):
         if not np.isfinite(sync[k]):
             continue
-        if sync[k] >= sync_threshold:
-            code[k] = 1
-        elif order[k] >= plane_threshold:
+        if order[k] >= plane_threshold:  # aligned directions: a wave, however long
             code[k] = 2
+        elif sync[k] >= sync_threshold:
+            code[k] = 1
         ii, jj = np.nonzero((wind[k] != 0) | (charge[k] != 0))
         n_cand[k] = ii.size
         if ii.size == 0:
