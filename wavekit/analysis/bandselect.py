@@ -26,7 +26,8 @@ def mean_spectrum(
     """Channel-averaged Welch power spectrum ``(freqs_hz, power)``.
 
     At most ``max_seconds`` of the recording are read, as evenly spaced segments, so long or
-    lazily loaded recordings cost little. Channels with NaN are skipped.
+    lazily loaded recordings cost little. Welch segments are ``segment_s`` long (default 8 s,
+    or the whole record when shorter). Channels with NaN are skipped.
 
     Examples
     --------
@@ -40,7 +41,7 @@ def mean_spectrum(
 
     fs = float(activity.attrs["fs_hz"])
     n = activity.sizes["time"]
-    nper = int(min(n, max(16, round((segment_s or max(4.0, 8 * 1.0)) * fs))))
+    nper = int(min(n, max(16, round((segment_s or 8.0) * fs))))  # default: 8 s, 0.125 Hz bins
     nper = min(nper, n)
     take = int(min(n, max_seconds * fs))
     if take < n:  # evenly spaced blocks of nper samples
