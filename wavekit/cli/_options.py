@@ -188,8 +188,18 @@ Polarity = Annotated[
     typer.Option(
         "--polarity",
         metavar="up|down",
-        help="Fit activation fronts (the activation stage); up or down: the direction of "
-        "the upstroke (down for inverted voltage dyes).",
+        help="Find trigger-based waves (the activation stage); up or down: the direction "
+        "of the upstroke (down for inverted voltage dyes).",
+        rich_help_panel=ANALYSIS,
+    ),
+]
+Trigger = Annotated[
+    str | None,
+    typer.Option(
+        "--trigger",
+        metavar="threshold|phase|minima",
+        help="How the activation stage times each channel's transitions (default threshold); "
+        "giving it turns the stage on.",
         rich_help_panel=ANALYSIS,
     ),
 ]
@@ -256,6 +266,7 @@ def analysis_config(
     plots: bool | None,
     surrogates: int | None = None,
     polarity: str | None = None,
+    trigger: str | None = None,
     notch_hz: float | None = None,
     fig_format: str | None,
     fields: bool | None = None,
@@ -281,6 +292,7 @@ def analysis_config(
         fig_format=fig_format,
         n_surrogates=surrogates,
         polarity=polarity,
+        trigger=trigger,
         notch_hz=notch_hz,
         fields=fields,
         movie=movie,
