@@ -318,3 +318,17 @@ def test_heart_beats_are_the_significant_waves():
     assert np.all((speed > 580) & (speed < 720))
     d = w["direction_deg"].values[sig]
     assert np.all(_circ(d, -67.0) < 12)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 10_000), st.integers(0, 60), st.integers(2, 8))
+def test_nearest_lags_vectorised_matches_loop(seed, n, nch):
+    from wavekit.analysis.triggers import _nearest_lags, _nearest_lags_ref
+
+    rng = np.random.default_rng(seed)
+    t = np.sort(rng.uniform(0, 50, n))
+    site = rng.integers(0, nch, n)
+    nb = rng.random((nch, nch)) < 0.5
+    np.fill_diagonal(nb, False)
+    np.testing.assert_allclose(_nearest_lags(t, site, nb), _nearest_lags_ref(t, site, nb),
+                               atol=1e-9)  # fmt: skip

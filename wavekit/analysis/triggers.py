@@ -379,7 +379,40 @@ def shift_surrogate(triggers: xr.Dataset, rng: np.random.Generator) -> xr.Datase
 
 
 def _nearest_lags(t: np.ndarray, site: np.ndarray, neighbours: np.ndarray) -> np.ndarray:
-    """|time to the nearest transition| on each neighbouring channel, for every transition."""
+    """|time to the nearest transition| on each neighbouring channel, for every transition.
+
+    One vectorised search: transitions sorted by (channel, time) under the key
+    ``channel * span + time``, so each query lands inside its neighbour's block."""
+    n_sites = neighbours.shape[0]
+    if t.size == 0:
+        return np.zeros(0)
+    t0 = float(t.min())
+    span = float(t.max()) - t0 + 1.0
+    key = site * span + (t - t0)
+    order = np.argsort(key, kind="stable")
+    keys = key[order]
+    counts = np.bincount(site, minlength=n_sites)
+    first = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    a_site, b_site = np.nonzero(neighbours)  # ordered pairs (a, b): query a's times in b
+    has = (counts[a_site] > 0) & (counts[b_site] > 0)
+    a_site, b_site = a_site[has], b_site[has]
+    if a_site.size == 0:
+        return np.zeros(0)
+    # every transition of a, once per neighbour b
+    reps = counts[a_site]
+    pair = np.repeat(np.arange(a_site.size), reps)
+    within = np.arange(reps.sum()) - np.repeat(np.cumsum(reps) - reps, reps)
+    tq = keys[first[a_site][pair] + within] - a_site[pair] * span  # query times (t - t0)
+    b = b_site[pair]
+    lo, hi = first[b], first[b] + counts[b] - 1
+    k = np.searchsorted(keys, b * span + tq)
+    left = np.abs(tq - (keys[np.clip(k - 1, lo, hi)] - b * span))
+    right = np.abs((keys[np.clip(k, lo, hi)] - b * span) - tq)
+    return np.minimum(left, right)
+
+
+def _nearest_lags_ref(t: np.ndarray, site: np.ndarray, neighbours: np.ndarray) -> np.ndarray:
+    """Loop version of :func:`_nearest_lags` (same values, in the same order)."""
     per = [np.sort(t[site == s]) for s in range(neighbours.shape[0])]
     out = []
     for a in range(neighbours.shape[0]):
