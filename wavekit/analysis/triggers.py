@@ -91,15 +91,27 @@ def _smooth(sig: np.ndarray, fs: float, smooth_s: float | None) -> np.ndarray:
     return gaussian_filter1d(sig, smooth_s * fs, axis=0, mode="nearest")
 
 
-def _prepared(activity, polarity, smooth_s, *, raw=False):
+def _prepared(activity, polarity, smooth_s):
+    """Smoothed and raw (time, channel) signal (negated for ``polarity="down"``, NaN channels
+    zeroed), which channels are valid, positions and fs."""
     if polarity not in ("up", "down"):
         raise UsageError(f"polarity must be 'up' or 'down', got {polarity!r}")
     arr, x, y, fs = _as_channels(activity)
     valid = np.isfinite(arr).all(axis=0)
     sig = np.where(valid[None, :], arr, 0.0) * (1.0 if polarity == "up" else -1.0)
-    if raw:
-        return _smooth(sig, fs, smooth_s), valid, x, y, fs, sig
-    return _smooth(sig, fs, smooth_s), valid, x, y, fs
+    return _smooth(sig, fs, smooth_s), sig, valid, x, y, fs
+
+
+def _levels(s, valid, threshold, quantiles=(0.05, 0.99)):
+    """Per-channel ``(level, rearm, low, high)`` of the threshold trigger (NaN where invalid
+    or flat): ``low``/``high`` the quantiles of ``s``, ``level = low + threshold (high - low)``,
+    ``rearm = low + threshold / 2 (high - low)``."""
+    lo, hi = np.quantile(s, quantiles, axis=0)
+    rng = hi - lo
+    ok = valid & (rng > 0)
+    return tuple(
+        np.where(ok, v, np.nan) for v in (lo + threshold * rng, lo + 0.5 * threshold * rng, lo, hi)
+    )
 
 
 def trigger_levels(
@@ -127,17 +139,14 @@ def trigger_levels(
     """
     if not 0 < threshold < 1:
         raise UsageError(f"threshold must be between 0 and 1, got {threshold}")
-    s, valid, _, _, _ = _prepared(activity, polarity, smooth_s)
-    lo, hi = np.quantile(s, quantiles, axis=0)
-    rng = hi - lo
-    ok = valid & (rng > 0)
-    nan = np.full(s.shape[1], np.nan)
+    s, _, valid, _, _, _ = _prepared(activity, polarity, smooth_s)
+    level, rearm, lo, hi = _levels(s, valid, threshold, quantiles)
     return xr.Dataset(
         {
-            "level": ("site", np.where(ok, lo + threshold * rng, nan)),
-            "rearm": ("site", np.where(ok, lo + 0.5 * threshold * rng, nan)),
-            "low": ("site", np.where(ok, lo, nan)),
-            "high": ("site", np.where(ok, hi, nan)),
+            "level": ("site", level),
+            "rearm": ("site", rearm),
+            "low": ("site", lo),
+            "high": ("site", hi),
         },
         attrs={"polarity": polarity, "threshold": threshold, "smooth_s": smooth_s or 0.0},
     )
@@ -218,25 +227,18 @@ def transition_times(
     """
     if method not in METHODS:
         raise UsageError(f"trigger method must be one of {', '.join(METHODS)}, got {method!r}")
-    s, valid, x, y, fs, raw = _prepared(
-        activity, polarity, smooth_s if method != "phase" else None, raw=True
-    )
+    s, raw, valid, x, y, fs = _prepared(activity, polarity, smooth_s if method != "phase" else None)
     nt, nc = s.shape
     gap = max(1, int(round(min_interval_s * fs))) if min_interval_s else 1
     t_axis = np.asarray(activity["time"].values, float)
     if method == "threshold":
-        lv = levels if levels is not None else None
-        if lv is None:
-            q = np.quantile(s, (0.05, 0.99), axis=0)
-            rng = q[1] - q[0]
-            ok = valid & (rng > 0)
-            level = np.where(ok, q[0] + threshold * rng, np.nan)
-            rearm = np.where(ok, q[0] + 0.5 * threshold * rng, np.nan)
+        if levels is None:
+            level, rearm, _, _ = _levels(s, valid, threshold)
         else:
-            if lv.sizes.get("site") != nc:
-                raise UsageError(f"levels are for {lv.sizes.get('site')} channels, not {nc}")
-            level = np.where(valid, lv["level"].values, np.nan)
-            rearm = np.where(valid, lv["rearm"].values, np.nan)
+            if levels.sizes.get("site") != nc:
+                raise UsageError(f"levels are for {levels.sizes.get('site')} channels, not {nc}")
+            level = np.where(valid, levels["level"].values, np.nan)
+            rearm = np.where(valid, levels["rearm"].values, np.nan)
         fire = K.hysteresis_fire(np.ascontiguousarray(s), level, rearm, gap)
         i, c = np.nonzero(fire)
         a, b = s[i - 1, c], s[i, c]
@@ -269,12 +271,10 @@ def transition_times(
     else:
         from scipy.signal import find_peaks
 
-        q = np.quantile(s, (0.05, 0.99), axis=0)
+        _, _, lo, hi = _levels(s, valid, threshold)
         ii, cc, pp = [], [], []
-        for ch in np.flatnonzero(valid & (q[1] > q[0])):
-            pk, _ = find_peaks(
-                -s[:, ch], distance=gap, prominence=threshold * (q[1, ch] - q[0, ch])
-            )
+        for ch in np.flatnonzero(np.isfinite(lo)):
+            pk, _ = find_peaks(-s[:, ch], distance=gap, prominence=threshold * (hi[ch] - lo[ch]))
             pk = pk[(pk > 0) & (pk < nt - 1)]
             y0, y1, y2 = s[pk - 1, ch], s[pk, ch], s[pk + 1, ch]
             den = y0 - 2 * y1 + y2
@@ -498,12 +498,11 @@ def _sizes(labels: np.ndarray, site: np.ndarray, n_sites: int) -> np.ndarray:
     return np.bincount(pair // n_sites, minlength=int(labels.max()) + 1)
 
 
-def _first_times(labels, t, site, keep, n_sites):
-    """(wave, site) earliest transition time of each kept cluster on each channel (NaN: none)."""
-    out = np.full((keep.size, n_sites), np.nan)
-    row = np.full(int(labels.max()) + 1 if labels.size else 0, -1)
-    row[keep] = np.arange(keep.size)
-    r = row[labels]
+def _first_times(wave_of, t, site, n_waves, n_sites):
+    """(wave, site) earliest transition time of each wave on each channel (NaN: none), from the
+    wave index of every transition (``-1``: in none)."""
+    out = np.full((n_waves, n_sites), np.nan)
+    r = wave_of
     sel = r >= 0
     # t is sorted: the first assignment per (row, site) in reverse order is the earliest
     rr, ss, tt = r[sel][::-1], site[sel][::-1], t[sel][::-1]
@@ -598,18 +597,16 @@ def trigger_waves(
     fdr[obs_ge == 0] = 1.0
     q_of_size = np.minimum.accumulate(np.nan_to_num(fdr, nan=1.0))
     keep = np.flatnonzero(sizes >= min_channels)
-    times = _first_times(labels, t, site, keep, n_sites)
-    wave_of = np.full(labels.size, -1)
-    if keep.size:
-        row = np.full(sizes.size, -1)
-        row[keep] = np.arange(keep.size)
-        wave_of = row[labels]
-    coords = {"wave": np.arange(keep.size), "site": np.arange(n_sites)}
+    row = np.full(sizes.size, -1)  # cluster -> reported wave
+    row[keep] = np.arange(keep.size)
+    wave_of = row[labels]
+    times = _first_times(wave_of, t, site, keep.size, n_sites)
+    waves = np.arange(keep.size)
     times_da = xr.DataArray(
         times,
-        dims=("wave", "channel"),
-        coords={"wave": coords["wave"], "x": ("channel", x), "y": ("channel", y)},
-    ).rename(wave="event")
+        dims=("event", "channel"),
+        coords={"event": waves, "x": ("channel", x), "y": ("channel", y)},
+    )
     local = None
     if keep.size:
         local = local_velocity(times_da, radius_mm=dist)
@@ -635,7 +632,7 @@ def trigger_waves(
             "origin_x_mm": ("wave", x[first], {"units": "mm"}),
             "origin_y_mm": ("wave", y[first], {"units": "mm"}),
         },
-        coords={"wave": coords["wave"]},
+        coords={"wave": waves},
     )
     for name in fits.data_vars:
         if name not in ("n_channels",):
