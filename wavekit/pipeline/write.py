@@ -31,17 +31,23 @@ EVENT_COLUMNS = [
 ]
 
 
-def events_csv(events: list[dict[str, Any]]) -> str:
-    """The events table as CSV text (header always present; empty cells for missing values)."""
-    cols = list(EVENT_COLUMNS)
-    for ev in events:
-        cols += [k for k in ev if k not in cols]
+def _table_csv(rows: list[dict[str, Any]], cols: list[str]) -> str:
+    """``rows`` as CSV text with columns ``cols`` (header always present; empty cells for
+    missing values; other keys left out)."""
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=cols, lineterminator="\n", extrasaction="ignore")
     w.writeheader()
-    for ev in events:
-        w.writerow({k: "" if ev.get(k) is None else ev.get(k) for k in cols})
+    for row in rows:
+        w.writerow({k: "" if row.get(k) is None else row.get(k) for k in cols})
     return buf.getvalue()
+
+
+def events_csv(events: list[dict[str, Any]]) -> str:
+    """The events table as CSV text: the main columns first, then any others the events have."""
+    cols = list(EVENT_COLUMNS)
+    for ev in events:
+        cols += [k for k in ev if k not in cols]
+    return _table_csv(events, cols)
 
 
 WAVE_COLUMNS = [
@@ -70,12 +76,7 @@ WAVE_COLUMNS = [
 def waves_csv(waves: list[dict[str, Any]]) -> str:
     """The trigger-based waves (``report.json`` ``activation_waves``) as CSV text: one row per
     wave, the meaning of Cobrawap's stage-5 planar-velocity and direction tables."""
-    buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=WAVE_COLUMNS, lineterminator="\n", extrasaction="ignore")
-    w.writeheader()
-    for wave in waves:
-        w.writerow({k: "" if wave.get(k) is None else wave.get(k) for k in WAVE_COLUMNS})
-    return buf.getvalue()
+    return _table_csv(waves, WAVE_COLUMNS)
 
 
 def triggers_csv(waves: xr.Dataset) -> str:
