@@ -725,15 +725,17 @@ def case_superposed_dispersive(rng_for: RngFor, quick: bool) -> list[Row]:
     return rows
 
 
-def _fronts(x, y, *, speed, direction_deg, fs, n, beats, rng, snr_db):
-    """Depolarisation-like fronts (fast tanh upstroke, slow recovery) crossing the array."""
+def _fronts(x, y, waves, *, fs, n, rng, snr_db):
+    """Depolarisation-like fronts (fast tanh upstroke, slow recovery) crossing the array, one per
+    ``(onset_s, direction_deg, speed)`` of ``waves``, timed from the origin of ``x``, ``y``;
+    white noise at ``snr_db``."""
     from wavekit.simulate.noise import add_noise
 
-    th = np.radians(direction_deg)
-    delay = (np.cos(th) * x + np.sin(th) * y) / speed
     t = np.arange(n) / fs
     v = np.zeros((n, x.size))
-    for b in beats:
+    for b, d, c in waves:
+        th = np.radians(d)
+        delay = (np.cos(th) * x + np.sin(th) * y) / c
         v += 0.5 * (1 + np.tanh((t[:, None] - b - delay[None, :]) / 0.0015))
         v -= 0.5 * (1 + np.tanh((t[:, None] - b - 0.08 - delay[None, :]) / 0.01))
     noisy, _ = add_noise(v, snr_db, kind="white", rng=rng, grid=False)
@@ -751,17 +753,8 @@ def case_activation_front(rng_for: RngFor, quick: bool) -> list[Row]:
     for _ in range(n_rec):
         c = float(rng.uniform(200, 1000))
         d = float(rng.uniform(-180, 180))
-        v = _fronts(
-            xx.ravel(),
-            yy.ravel(),
-            speed=c,
-            direction_deg=d,
-            fs=1000.0,
-            n=700,
-            beats=(0.1, 0.3, 0.5),
-            rng=rng,
-            snr_db=20.0,
-        )
+        beats = [(b, d, c) for b in (0.1, 0.3, 0.5)]
+        v = _fronts(xx.ravel(), yy.ravel(), beats, fs=1000.0, n=700, rng=rng, snr_db=20.0)
         da = grid_activity(v.reshape(-1, 16, 16), fs_hz=1000.0, dx_mm=0.4)
         fit = fit_activation_times(activation_times(da), n_boot=100, seed=_seed(rng))
         se.append(100 * np.abs(fit.front_speed_mm_per_s.values / c - 1))
@@ -795,7 +788,6 @@ def case_trigger_waves(rng_for: RngFor, quick: bool) -> list[Row]:
     n_rec = 4 if quick else 12
     rng = rng_for("trigger_waves")
     fs, n = 1000.0, 1200
-    t = np.arange(n) / fs
     onsets = (0.15, 0.4, 0.65, 0.9)
     found = false = total = 0
     se, de = [], []
@@ -807,13 +799,7 @@ def case_trigger_waves(rng_for: RngFor, quick: bool) -> list[Row]:
         else:
             x, y = rng.uniform(0, 6, 150), rng.uniform(0, 6, 150)
         truth = [(b, float(rng.uniform(-180, 180)), float(rng.uniform(200, 1000))) for b in onsets]
-        v = np.zeros((n, x.size))
-        for b, d, c in truth:
-            th = np.radians(d)
-            delay = (np.cos(th) * (x - x.mean()) + np.sin(th) * (y - y.mean())) / c
-            v += 0.5 * (1 + np.tanh((t[:, None] - b - delay[None, :]) / 0.0015))
-            v -= 0.5 * (1 + np.tanh((t[:, None] - b - 0.08 - delay[None, :]) / 0.01))
-        v, _ = add_noise(v, 10.0, kind="white", rng=rng, grid=False)
+        v = _fronts(x - x.mean(), y - y.mean(), truth, fs=fs, n=n, rng=rng, snr_db=10.0)
         act = (
             grid_activity(v.reshape(n, 16, 16), fs_hz=fs, dx_mm=0.4)
             if grid
