@@ -256,46 +256,37 @@ Verbose = Annotated[
 ]
 
 
-def analysis_config(
-    config: Path | None,
-    *,
-    seed: int | None,
-    band: tuple | None,
-    phase: str | None,
-    stages: str | None,
-    plots: bool | None,
-    surrogates: int | None = None,
-    polarity: str | None = None,
-    trigger: str | None = None,
-    notch_hz: float | None = None,
-    fig_format: str | None,
-    fields: bool | None = None,
-    movie: bool | None = None,
-    movie_format: str | None = None,
-    reader: dict[str, Any],
-) -> Any:
-    """CLI option values -> a resolved :class:`wavekit.pipeline.config.Config`."""
+#: parameter names every analysing command (``analyze``, ``batch``) declares for its reader
+READER_PARAMS = ("dataset", "dims", "fs", "spacing_mm", "positions", "bin_ms", "layout", "units")
+
+
+def analysis_config(params: dict[str, Any]) -> Any:
+    """A command's parameters (its ``locals()``: ``config``, the analysis options and the
+    reader options of :data:`READER_PARAMS`) -> a resolved
+    :class:`wavekit.pipeline.config.Config`."""
     from ..pipeline.config import make_config
 
+    reader = reader_overrides(**{k: params[k] for k in READER_PARAMS})
     reader = {
         k: v for k, v in reader.items() if v is not None and not (k == "layout" and v == "auto")
     }
     if "fs_hz" in reader:
         reader["fs"] = reader.pop("fs_hz")
+    stages = params["stages"]
     return make_config(
-        config,
-        seed=seed,
-        band_hz=band,
-        phase=phase,
+        params["config"],
+        seed=params["seed"],
+        band_hz=params["band"],
+        phase=params["phase"],
         stages=None if stages is None else [s.strip() for s in stages.split(",") if s.strip()],
-        plots=plots,
-        fig_format=fig_format,
-        n_surrogates=surrogates,
-        polarity=polarity,
-        trigger=trigger,
-        notch_hz=notch_hz,
-        fields=fields,
-        movie=movie,
-        movie_format=movie_format,
+        plots=params["plots"],
+        fig_format=params["fig_format"],
+        n_surrogates=params["surrogates"],
+        polarity=params["polarity"],
+        trigger=params["trigger"],
+        notch_hz=params["notch_hz"],
+        fields=params["fields"],
+        movie=params["movie"],
+        movie_format=params["movie_format"],
         input=reader,
     )

@@ -71,24 +71,7 @@ def analyze(
         raise UsageError("give --quiet or --verbose, not both")
     if out is None and (fields or movie or movie_format):
         raise UsageError("--fields and --movie write files: give --out DIR")
-    reader = o.reader_overrides(dataset, dims, fs, spacing_mm, positions, bin_ms, layout, units)
-    cfg = o.analysis_config(
-        config,
-        seed=seed,
-        band=band,
-        phase=phase,
-        stages=stages,
-        plots=plots,
-        fig_format=fig_format,
-        surrogates=surrogates,
-        polarity=polarity,
-        trigger=trigger,
-        notch_hz=notch_hz,
-        fields=fields,
-        movie=movie,
-        movie_format=movie_format,
-        reader=reader,
-    )
+    cfg = o.analysis_config(locals())
     with verbose_to_stderr(verbose), show_progress(wants_progress(quiet)):
         report = analyze_file(file, out, config=cfg)
     if json_out:

@@ -53,12 +53,7 @@ def batch(
             rich_help_panel=BATCH,
         ),
     ] = None,
-    quiet: Annotated[
-        bool,
-        typer.Option(
-            "--quiet", "-q", help="No progress on standard error.", rich_help_panel=o.OUTPUT
-        ),
-    ] = False,
+    quiet: o.Quiet = False,
     band: o.Band = None,
     phase: o.Phase = None,
     stages: o.Stages = None,
@@ -95,24 +90,7 @@ def batch(
     from ..pipeline.progress import Progress, wants_progress
     from ..pipeline.report import summary_row
 
-    reader = o.reader_overrides(dataset, dims, fs, spacing_mm, positions, bin_ms, layout, units)
-    cfg = o.analysis_config(
-        config,
-        seed=seed,
-        band=band,
-        phase=phase,
-        stages=stages,
-        plots=plots,
-        fig_format=fig_format,
-        surrogates=surrogates,
-        polarity=polarity,
-        trigger=trigger,
-        notch_hz=notch_hz,
-        fields=fields,
-        movie=movie,
-        movie_format=movie_format,
-        reader=reader,
-    )
+    cfg = o.analysis_config(locals())
     items = b.plan(b.expand_inputs(inputs), out)
     bar = Progress("inputs", len(items), enabled=wants_progress(quiet))
     state = {"done": 0, "failed": 0}
