@@ -365,17 +365,23 @@ def shift_surrogate(triggers: xr.Dataset, rng: np.random.Generator) -> xr.Datase
     """Each channel's transitions shifted by its own random offset, circularly within the span
     searched (``t_start_s`` to ``t_stop_s``): the rate, bursts and intervals of each channel are
     kept; the timing between channels is destroyed."""
+    t, site = _shifted(triggers, rng)
+    out = triggers.copy()
+    out["time_s"] = ("trigger", t, triggers["time_s"].attrs)
+    out["site"] = ("trigger", site)
+    return out
+
+
+def _shifted(triggers: xr.Dataset, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """The times and channels of :func:`shift_surrogate`, sorted by time (the arrays alone, for
+    the surrogate loops)."""
     start, stop = _duration(triggers)
     span = stop - start
-    n_sites = triggers.sizes["site_index"]
-    shift = rng.uniform(0.0, span, n_sites)
+    shift = rng.uniform(0.0, span, triggers.sizes["site_index"])
     site = triggers["site"].values
     t = start + np.mod(triggers["time_s"].values - start + shift[site], span)
     order = np.argsort(t, kind="stable")
-    out = triggers.copy()
-    out["time_s"] = ("trigger", t[order], triggers["time_s"].attrs)
-    out["site"] = ("trigger", site[order])
-    return out
+    return t[order], site[order]
 
 
 def _nearest_lags(t: np.ndarray, site: np.ndarray, neighbours: np.ndarray) -> np.ndarray:
@@ -464,8 +470,7 @@ def coincidence_window(
     rng = np.random.default_rng([seed, 7])
     null = np.zeros_like(obs)
     for _ in range(n_surrogates):
-        sur = shift_surrogate(triggers, rng)
-        nl = np.sort(_nearest_lags(sur["time_s"].values, sur["site"].values, neighbours))
+        nl = np.sort(_nearest_lags(*_shifted(triggers, rng), neighbours))
         null += np.searchsorted(nl, grid, side="right") / max(nl.size, 1)
     excess = obs - null / n_surrogates
     if excess.max() <= 0.05:
@@ -588,9 +593,9 @@ def trigger_waves(
     rng = np.random.default_rng([seed, 11])
     null_hist = np.zeros(smax + 1)
     for _ in range(n_surrogates):
-        sur = shift_surrogate(triggers, rng)
-        lab = cluster_triggers(sur, max_dt_s=window, neighbours=nb)
-        null_hist += np.bincount(_sizes(lab, sur["site"].values, n_sites), minlength=smax + 1)
+        ts, ss = _shifted(triggers, rng)
+        lab = K.cluster_sorted(ts, ss, nb, float(window))
+        null_hist += np.bincount(_sizes(lab, ss, n_sites), minlength=smax + 1)
     null_ge = np.cumsum(null_hist[::-1])[::-1]
     with np.errstate(divide="ignore", invalid="ignore"):
         fdr = np.minimum(1.0, (null_ge / max(n_surrogates, 1)) / obs_ge)
