@@ -470,10 +470,10 @@ def _direction_point(kx, ky, f):
 
 
 @numba.njit(cache=True, inline="always", error_model="numpy")
-def _derived_point(kx, ky, f):
+def _derived_point(kx, ky, f, two_pi):
     kk = math.sqrt(kx * kx + ky * ky)
-    speed = abs(2 * math.pi * f) / kk
-    wavelength = 2 * math.pi / kk
+    speed = abs(two_pi * f) / kk
+    wavelength = two_pi / kk
     return speed, _direction_point(kx, ky, f), wavelength
 
 
@@ -483,10 +483,15 @@ def derived_nb(kx, ky, f, speed, direction, wavelength, do_speed, do_direction, 
     from the wave vector ``k`` (rad/mm) and the frequency ``f`` (Hz); flat arrays (n,).
 
     The direction is the angle of ``sign(f) k`` in (-180, 180], NaN where ``f`` is NaN or
-    ``k = 0``. Outputs whose ``do_*`` flag is False are left untouched.
+    ``k = 0``. Outputs whose ``do_*`` flag is False are left untouched. Computed in the
+    precision of ``kx`` (as :func:`grid_fields_nb` and :func:`derived_ref`): a float64 ``2 pi``
+    would promote float32 products to double and round subnormal frequencies differently.
     """
+    tp = np.empty(1, dtype=kx.dtype)
+    tp[0] = 2 * math.pi
+    two_pi = tp[0]
     for i in numba.prange(kx.shape[0]):
-        sp, d, wl = _derived_point(kx[i], ky[i], f[i])
+        sp, d, wl = _derived_point(kx[i], ky[i], f[i], two_pi)
         if do_speed:
             speed[i] = sp
         if do_direction:
