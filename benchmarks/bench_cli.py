@@ -45,8 +45,10 @@ def main() -> None:
         warm = wall(cmd, max(3, a.repeat // 2))
         cmd_np = cmd + ["--no-plots"]
         warm_np = wall(cmd_np, max(3, a.repeat // 2))
-    print(f"wavekit analyze sample {warm:.2f} s with figures, {warm_np:.2f} s without "
-          f"(numba cache warm; target: a few seconds)")
+    print(
+        f"wavekit analyze sample {warm:.2f} s with figures, {warm_np:.2f} s without "
+        f"(numba cache warm; target: a few seconds)"
+    )
 
 
 if __name__ == "__main__":

@@ -316,6 +316,46 @@ def test_events_figure_zero_few_and_many(tmp_path):
     assert save(many, tmp_path / "many.png").stat().st_size > 5000
 
 
+def _snap(kind, noise=0.0, seed=0):
+    from wavekit.simulate.waves import plane_wave, spiral_wave, target_wave
+
+    x = np.arange(16) * 0.4
+    y = np.arange(14) * 0.4
+    yy, xx = np.meshgrid(y, x, indexing="ij")
+    t = np.zeros((1, 1, 1))
+    common = dict(frequency_hz=5.0, speed_mm_per_s=10.0)
+    centre = dict(centre_x_mm=3.1, centre_y_mm=2.5)
+    if kind == "spiral":
+        ph, _ = spiral_wave(t, xx, yy, **common, **centre, chirality="ccw")
+    elif kind == "source":
+        ph, _ = target_wave(t, xx, yy, **common, **centre)
+    else:
+        ph, _ = plane_wave(t, xx, yy, **common, direction_deg=30.0)
+    ph = ph[0] + np.random.default_rng(seed).normal(0.0, noise, ph[0].shape)
+    return {"phase": np.angle(np.exp(1j * ph)), "x": x, "y": y, "layout": "grid", "time_s": 0.5}
+
+
+def test_phase_snapshot_marks_critical_points_and_singularities(tmp_path):
+    from wavekit.pipeline.figures import MAX_POINTS, phase_snapshot, save, snapshot_points
+
+    points, charges = snapshot_points(_snap("spiral"))
+    assert [k for _, _, k in points] == ["spiral_out_ccw"] and len(charges) == 1
+    assert np.hypot(points[0][0] - 3.1, points[0][1] - 2.5) < 0.4  # within one cell
+    assert np.hypot(charges[0][0] - 3.1, charges[0][1] - 2.5) < 0.4
+    points, charges = snapshot_points(_snap("source"))
+    assert [k for _, _, k in points] == ["source"] and charges == []
+    assert snapshot_points(_snap("plane")) == ([], [])
+    noisy = snapshot_points(_snap("spiral", noise=0.5))  # the 3 x 3 mean keeps the centre
+    assert "spiral_out_ccw" in [k for _, _, k in noisy[0]] and len(noisy[0]) <= MAX_POINTS
+    pure = _snap("plane")
+    pure["phase"] = np.random.default_rng(1).uniform(-np.pi, np.pi, pure["phase"].shape)
+    assert all(len(v) <= MAX_POINTS for v in snapshot_points(pure))  # noise: capped, not drawn
+    fig = phase_snapshot(_snap("spiral"), 10.0)
+    labels = fig.axes[0].get_legend_handles_labels()[1]
+    assert "spiral out" in labels and any("phase singularity" in s for s in labels)
+    assert save(fig, tmp_path / "snap.png").stat().st_size > 5000
+
+
 def test_events_figure_written_and_redrawn(run_cli, tmp_path):
     out = tmp_path / "r"
     code, _, err = run_cli("analyze", SAMPLE, "--out", out, *FAST)

@@ -34,7 +34,7 @@ import xarray as xr
 from ..errors import UsageError
 from . import _kernels_flow as kf
 
-__all__ = ["amplitude_flow", "phase_flow"]
+__all__ = ["amplitude_flow", "normal_flow", "phase_flow"]
 
 
 def _check(signal: xr.DataArray, what: str) -> xr.DataArray:
@@ -89,16 +89,22 @@ def _finish(sig, u, v, n_iter, *, alpha, beta, kind, fs):
         "not a speed: the magnitude depends on the smoothness weight alpha; use the direction "
         "and topology, take speeds from the phase (w/|k|)"
     )
+    dims = sig.dims
     ds = xr.Dataset(
         {
-            "flow_x": (u * sx).assign_attrs(
-                units="mm/s", long_name=f"{kind} optical flow, x", caution=caution
+            "flow_x": (
+                dims,
+                u * sx,
+                {"units": "mm/s", "long_name": f"{kind} optical flow, x", "caution": caution},
             ),
-            "flow_y": (v * sy).assign_attrs(
-                units="mm/s", long_name=f"{kind} optical flow, y", caution=caution
+            "flow_y": (
+                dims,
+                v * sy,
+                {"units": "mm/s", "long_name": f"{kind} optical flow, y", "caution": caution},
             ),
-            "n_iterations": n_iter.assign_attrs(long_name="solver sweeps"),
+            "n_iterations": (dims[:-2], n_iter, {"long_name": "solver sweeps"}),
         },
+        coords=sig.coords,
         attrs={
             "method": "Horn-Schunck with Charbonnier penalties (Townsend & Gong 2018)",
             "alpha": alpha,
@@ -112,6 +118,11 @@ def _finish(sig, u, v, n_iter, *, alpha, beta, kind, fs):
 
 
 def _run(sig, block, kwargs):
+    """``block`` over the (time, y, x) cores of ``sig`` (dims ``(..., time, y, x)``): directly
+    on a NumPy-backed array, through :func:`xarray.apply_ufunc` (one task per chunk of the
+    leading dims) on a dask-backed one."""
+    if sig.chunks is None:
+        return block(sig.values, **kwargs)
     u, v, n = xr.apply_ufunc(
         block,
         sig,
@@ -121,7 +132,7 @@ def _run(sig, block, kwargs):
         dask="parallelized",
         output_dtypes=[np.float64, np.float64, np.int64],
     )
-    return u.transpose(*sig.dims), v.transpose(*sig.dims), n
+    return u.transpose(*sig.dims).data, v.transpose(*sig.dims).data, n.data
 
 
 def _per_trial(block3):
@@ -139,21 +150,21 @@ def _per_trial(block3):
     return block
 
 
-def _phase_block3(z, *, alpha, beta, max_iter, tol, max_iter_warm):
+def _phase_block3(z, *, alpha, beta, max_iter, tol, max_iter_warm, start):
     if not np.iscomplexobj(z):  # exp(i z), twice as fast as np.exp(1j * z), same values
         ph = np.asarray(z, dtype=np.float64)
         z = np.empty(ph.shape, dtype=np.complex128)
         np.cos(ph, out=z.real)
         np.sin(ph, out=z.imag)
     ix, iy, it = phase_derivatives(z)
-    u, v, n_iter = _solve(ix, iy, it, alpha, beta, max_iter, tol, max_iter_warm)
+    u, v, n_iter = _solve(ix, iy, it, alpha, beta, max_iter, tol, max_iter_warm, start)
     bad = ~np.isfinite(z)
     u[bad] = np.nan
     v[bad] = np.nan
     return u, v, n_iter
 
 
-def _amplitude_block3(a, *, alpha, beta, max_iter, tol, scale, max_iter_warm):
+def _amplitude_block3(a, *, alpha, beta, max_iter, tol, scale, max_iter_warm, start):
     from .vectorfield import diff_ref
 
     a = np.asarray(a, dtype=np.float64) / scale
@@ -161,14 +172,14 @@ def _amplitude_block3(a, *, alpha, beta, max_iter, tol, scale, max_iter_warm):
     ix = diff_ref(a, np.arange(nx, dtype=np.float64), -1)
     iy = diff_ref(a, np.arange(ny, dtype=np.float64), -2)
     it = diff_ref(a, np.arange(nt, dtype=np.float64), 0)
-    u, v, n_iter = _solve(ix, iy, it, alpha, beta, max_iter, tol, max_iter_warm)
+    u, v, n_iter = _solve(ix, iy, it, alpha, beta, max_iter, tol, max_iter_warm, start)
     bad = ~np.isfinite(a)
     u[bad] = np.nan
     v[bad] = np.nan
     return u, v, n_iter
 
 
-def _solve(ix, iy, it, alpha, beta, max_iter, tol, max_iter_warm=-1):
+def _kernel(ix, iy, it, alpha, beta, max_iter, tol, max_iter_warm, u0, v0):
     nt = ix.shape[0]
     u = np.empty(ix.shape)
     v = np.empty(ix.shape)
@@ -184,9 +195,52 @@ def _solve(ix, iy, it, alpha, beta, max_iter, tol, max_iter_warm=-1):
         u,
         v,
         n_iter,
-        int(-1 if max_iter_warm is None else max_iter_warm),
+        int(max_iter_warm),
+        np.ascontiguousarray(u0, dtype=np.float64),
+        np.ascontiguousarray(v0, dtype=np.float64),
     )
     return u, v, n_iter
+
+
+def normal_flow(ix: np.ndarray, iy: np.ndarray, it: np.ndarray, rel_eps: float = 0.5):
+    r"""Regularised normal flow of one frame's derivatives (ny, nx), pixels per frame:
+
+    .. math:: (u, v) = -\frac{I_t\, (I_x, I_y)}{I_x^2 + I_y^2 + \epsilon^2},
+              \qquad \epsilon = \text{rel\_eps} \cdot \operatorname{median} |\nabla I|,
+
+    the smallest flow that satisfies the data constraint at each pixel, damped where the
+    gradient is weak (``epsilon`` scales with the frame's own gradients, so the start does not
+    depend on the wavelength in pixels); zero where a derivative is NaN. For a plane wave it is
+    the phase velocity (shrunk by ``1 / (1 + rel_eps^2)``, which the sweeps remove). It is the
+    solver's starting point for the first frame: starting from zero flow, Horn-Schunck sweeps
+    grow the magnitude only slowly (about 10 % of the truth after 20 sweeps, 500 sweeps to
+    converge on a 64 x 64 grid), whereas from the normal flow 50 sweeps give the same
+    directions and magnitudes (``docs/performance.md``)."""
+    g2 = ix * ix + iy * iy
+    ok = np.isfinite(g2) & np.isfinite(it)
+    if not ok.any():
+        return np.zeros(ix.shape), np.zeros(ix.shape)
+    eps2 = (rel_eps * float(np.median(np.sqrt(g2[ok])))) ** 2
+    den = g2 + eps2
+    with np.errstate(invalid="ignore", divide="ignore"):
+        u = np.where(ok & (den > 0), -it * ix / den, 0.0)
+        v = np.where(ok & (den > 0), -it * iy / den, 0.0)
+    return u, v
+
+
+def _start(start: str) -> str:
+    if start not in ("normal", "zero"):
+        raise UsageError(f"start must be 'normal' or 'zero', got {start!r}")
+    return start
+
+
+def _solve(ix, iy, it, alpha, beta, max_iter, tol, max_iter_warm=-1, start="normal"):
+    warm = int(-1 if max_iter_warm is None else max_iter_warm)
+    if start == "normal":
+        u0, v0 = normal_flow(ix[0], iy[0], it[0])
+    else:
+        u0, v0 = np.zeros(ix.shape[1:]), np.zeros(ix.shape[1:])
+    return _kernel(ix, iy, it, alpha, beta, max_iter, tol, warm, u0, v0)
 
 
 def phase_flow(
@@ -194,9 +248,10 @@ def phase_flow(
     *,
     alpha: float = 0.5,
     beta: float = 0.01,
-    max_iter: int = 500,
+    max_iter: int = 50,
     tol: float = 1e-4,
     max_iter_warm: int | None = 20,
+    start: str = "normal",
 ) -> xr.Dataset:
     r"""Optical flow of the phase of a grid recording (Townsend & Gong 2018).
 
@@ -220,8 +275,12 @@ def phase_flow(
         (``None``: ``max_iter``). On noisy phase, reaching ``tol`` takes hundreds of sweeps per
         frame; with the default budget of 20 a sequence runs about 15 times faster, with
         directions at least as close to the truth on plane and spiral waves
-        (``docs/performance.md``), while the first frame (and a single pair of frames) still
-        converges from its cold start.
+        (``docs/performance.md``).
+    start : {"normal", "zero"}
+        Where the first frame starts: the regularised normal flow of its derivatives
+        (:func:`normal_flow`; 50 sweeps then give converged magnitudes and directions on plane
+        and spiral waves) or zero flow (classic; needs about 500 sweeps on a 64 x 64 grid:
+        pass ``max_iter=500``, or more to converge on noisy phase).
 
     Returns
     -------
@@ -239,7 +298,8 @@ def phase_flow(
     ``d_x phi = angle(z_{i,j+1} conj z_{i,j-1}) / 2`` per pixel and
     ``d_t phi = angle(z_{t+1} conj z_{t-1}) / 2`` per frame. The flow minimises the
     Charbonnier-penalised energy of :mod:`wavekit.analysis._kernels_flow` by lagged-diffusivity
-    red-black Gauss-Seidel sweeps, frame ``t`` starting from frame ``t - 1``. For a plane wave
+    red-black Gauss-Seidel sweeps, the first frame starting from the regularised normal flow
+    and frame ``t`` from frame ``t - 1``. For a plane wave
     the exact solution is the phase velocity ``w k / |k|^2`` (uniform, so the smoothness term
     vanishes); for curved waves the flow is shrunk and smoothed, which is why magnitudes are not
     speeds. The constraint fixes only the component along the phase gradient (aperture
@@ -273,6 +333,7 @@ def phase_flow(
         max_iter=int(max_iter),
         tol=float(tol),
         max_iter_warm=max_iter_warm,
+        start=_start(start),
     )
     u, v, n_iter = _run(sig, _per_trial(_phase_block3), kw)
     return _finish(sig, u, v, n_iter, alpha=alpha, beta=beta, kind="phase", fs=fs)
@@ -283,9 +344,10 @@ def amplitude_flow(
     *,
     alpha: float = 0.5,
     beta: float = 0.01,
-    max_iter: int = 500,
+    max_iter: int = 50,
     tol: float = 1e-4,
     max_iter_warm: int | None = 20,
+    start: str = "normal",
 ) -> xr.Dataset:
     r"""Optical flow of a real field (amplitude envelope, or activity) on a grid.
 
@@ -294,7 +356,7 @@ def amplitude_flow(
     amplitude : xarray.DataArray
         Real, dims ``(..., time, y, x)``, coordinates in mm. It is divided by its median absolute
         value (over all finite samples) so that ``alpha`` has the same meaning as for the phase.
-    alpha, beta, max_iter, tol, max_iter_warm
+    alpha, beta, max_iter, tol, max_iter_warm, start
         As in :func:`phase_flow`.
 
     Returns
@@ -334,6 +396,7 @@ def amplitude_flow(
         tol=float(tol),
         scale=scale,
         max_iter_warm=max_iter_warm,
+        start=_start(start),
     )
     u, v, n_iter = _run(sig, _per_trial(_amplitude_block3), kw)
     return _finish(sig, u, v, n_iter, alpha=alpha, beta=beta, kind="amplitude", fs=fs)

@@ -24,12 +24,72 @@ def _plt():
     return plt
 
 
+_POINT_STYLE = {  # critical-point kind -> (marker, colour, legend label)
+    "source": ("o", "tab:red", "source"),
+    "sink": ("o", "tab:blue", "sink"),
+    "saddle": ("X", "k", "saddle"),
+    "spiral_out_ccw": ("^", "tab:red", "spiral out"),
+    "spiral_out_cw": ("^", "tab:red", "spiral out"),
+    "spiral_in_ccw": ("v", "tab:blue", "spiral in"),
+    "spiral_in_cw": ("v", "tab:blue", "spiral in"),
+    "rotation_ccw": ("s", "tab:green", "rotation"),
+    "rotation_cw": ("s", "tab:green", "rotation"),
+}
+MAX_POINTS = 12  # more than this in one frame is noise, not structure: none are drawn
+
+
+def snapshot_points(snapshot: dict[str, Any]) -> tuple[list, list]:
+    """Critical points of the travel-direction field ``-grad(phase)`` and phase singularities
+    of a grid snapshot, after a 3 x 3 mean of ``exp(i phase)`` (noise makes pairs of spurious
+    points): ``([(x, y, kind)], [(x, y, charge)])``, each empty when it has more than
+    :data:`MAX_POINTS` entries."""
+    import xarray as xr
+
+    from ..analysis.critical import critical_points, phase_singularities
+    from ..analysis.vectorfield import phase_diff_ref
+
+    x = np.asarray(snapshot["x"], dtype=np.float64)
+    y = np.asarray(snapshot["y"], dtype=np.float64)
+    if x.size < 3 or y.size < 3:
+        return [], []
+    z = np.exp(1j * np.asarray(snapshot["phase"], dtype=np.float64))
+    pad = np.pad(z, 1, constant_values=np.nan)
+    win = np.stack([pad[i : i + y.size, j : j + x.size] for i in range(3) for j in range(3)])
+    ok = np.isfinite(win)
+    zs = np.where(ok, win, 0).sum(axis=0) / np.maximum(ok.sum(axis=0), 1)
+    zs[~np.isfinite(z)] = np.nan
+    gx = phase_diff_ref(zs, x, -1)
+    gy = phase_diff_ref(zs, y, -2)
+    coords = {"y": y, "x": x}
+    cp = critical_points(
+        xr.DataArray(-gx, dims=("y", "x"), coords=coords),
+        xr.DataArray(-gy, dims=("y", "x"), coords=coords),
+    )
+    ps = phase_singularities(xr.DataArray(np.angle(zs), dims=("y", "x"), coords=coords))
+    points = [
+        (float(a), float(b), str(k))
+        for a, b, k in zip(cp.x_mm.values, cp.y_mm.values, cp.kind.values, strict=True)
+    ]
+    charges = [
+        (float(a), float(b), int(q))
+        for a, b, q in zip(ps.x_mm.values, ps.y_mm.values, ps.charge.values, strict=True)
+    ]
+    return (
+        points if len(points) <= MAX_POINTS else [],
+        charges if len(charges) <= MAX_POINTS else [],
+    )
+
+
 def phase_snapshot(snapshot: dict[str, Any], direction_deg: float | None):
-    """Phase of the most directional frame on a cyclic colour map, with the travel direction."""
+    """Phase of the most directional frame on a cyclic colour map, with the local travel
+    direction, the overall direction, and (grids) the critical points of the direction field
+    and the phase singularities."""
     plt = _plt()
     fig, ax = plt.subplots(figsize=(5.2, 4.4), constrained_layout=True)
     ph = snapshot["phase"]
+    points, charges = [], []
     if snapshot["layout"] == "grid":
+        points, charges = snapshot_points(snapshot)
         x, y = snapshot["x"], snapshot["y"]
         im = ax.pcolormesh(x, y, ph, cmap="twilight", vmin=-np.pi, vmax=np.pi, shading="nearest")
         # local travel direction: -grad(phase) from complex products (angle-safe)
@@ -71,6 +131,19 @@ def phase_snapshot(snapshot: dict[str, Any], direction_deg: float | None):
             xytext=(cx, cy),
             arrowprops={"arrowstyle": "-|>", "lw": 2.5, "color": "crimson"},
         )
+    seen = set()
+    for px, py, kind in points:
+        marker, colour, label = _POINT_STYLE.get(kind, ("D", "0.4", kind))
+        ax.plot(px, py, marker, ms=10, mfc=colour, mec="w", mew=1.5,
+                label=None if label in seen else label)  # fmt: skip
+        seen.add(label)
+    for px, py, q in charges:
+        label = f"phase singularity {q:+d}"
+        ax.plot(px, py, "o", ms=17, mfc="none", mew=2.2, mec="gold" if q > 0 else "cyan",
+                label=None if label in seen else label)  # fmt: skip
+        seen.add(label)
+    if seen:
+        ax.legend(loc="upper right", fontsize=7, framealpha=0.8)
     ax.set_aspect("equal")
     ax.set_xlabel("x (mm)")
     ax.set_ylabel("y (mm)")
