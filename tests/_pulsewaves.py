@@ -2,7 +2,8 @@
 
 Each wave is an up state of ``width_s`` whose onset sweeps the array as a plane front:
 channel ``j`` turns on at ``t0 + (r_j - r_c) . u / speed`` (``u`` the unit vector of
-``direction_deg``, ``r_c`` the array centre), with a ``tanh`` rise of ``rise_s``.
+``direction_deg``, ``r_c`` the array centre), with a ``tanh`` rise and recovery of ``rise_s``
+(:func:`wavekit.simulate.waves.pulse_train`).
 """
 
 from __future__ import annotations
@@ -10,20 +11,24 @@ from __future__ import annotations
 import numpy as np
 
 from wavekit.model import grid_activity, irregular_activity
+from wavekit.simulate.waves import pulse_train
 
 
 def pulse_signal(x, y, t, waves, *, width_s=0.2, rise_s=0.004):
     """(time, channel) signal of ``waves``: a list of ``(t0_s, direction_deg, speed_mm_per_s)``."""
     x = np.asarray(x, float)
     y = np.asarray(y, float)
-    xc, yc = x - x.mean(), y - y.mean()
-    out = np.zeros((t.size, x.size))
-    for t0, d, v in waves:
-        ux, uy = np.cos(np.radians(d)), np.sin(np.radians(d))
-        onset = t0 + (xc * ux + yc * uy) / v
-        tau = t[:, None] - onset[None, :]
-        out += 0.5 * (np.tanh(tau / rise_s) - np.tanh((tau - width_s) / rise_s))
-    return out
+    signal, _ = pulse_train(
+        np.asarray(t, float)[:, None],
+        x,
+        y,
+        waves=waves,
+        width_s=width_s,
+        rise_s=rise_s,
+        centre_x_mm=x.mean(),
+        centre_y_mm=y.mean(),
+    )
+    return signal
 
 
 def pulse_activity(

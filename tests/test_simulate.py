@@ -464,6 +464,7 @@ def test_kinds_listed():
         "superposed",
         "dispersive",
         "synchronous",
+        "pulses",
         "sequence",
     ):
         assert k in KINDS and KINDS[k]

@@ -1,10 +1,11 @@
 """Simulated traveling waves with known ground truth (``wavekit simulate KIND``).
 
 Analytic wave fields (plane, target, spiral, saddle, standing, packets, superposed and dispersive
-waves, synchronous oscillation, and sequences of pattern episodes) on grids or irregular layouts,
-with noise at a given SNR. Outputs are activity in wavekit's data model plus a ground-truth Dataset
-along ``time``; ``wavekit.io.save(activity, path, ground_truth=truth)`` writes both, so
-``wavekit analyze`` runs on them unchanged. Equations, defaults and conventions (spiral sense,
+waves, synchronous oscillation, trains of pulse fronts with their arrival times, and sequences of
+pattern episodes) on grids or irregular layouts, with noise at a given SNR. Outputs are activity
+in wavekit's data model plus a ground-truth Dataset along ``time``;
+``wavekit.io.save(activity, path, ground_truth=truth)`` writes both, so ``wavekit analyze`` runs
+on them unchanged. Equations, defaults and conventions (spiral sense,
 source/sink, SNR) are in ``docs/simulate.md``. Recurrent-network simulations live in
 :mod:`wavekit.networks`.
 
@@ -59,7 +60,7 @@ def simulate(
     ----------
     kind : str
         One of :data:`KINDS`: plane, target, spiral, saddle, standing, packet, superposed,
-        dispersive, synchronous, sequence.
+        dispersive, synchronous, pulses, sequence.
     layout : {"grid", "random", "utah", "hex", "eeg"} or (x_mm, y_mm)
         Electrode layout. ``grid``: ``ny`` x ``nx`` at ``spacing_mm`` from 0. ``random``:
         ``n_channels`` (64) uniform positions in a square of side ``extent_mm`` (default the
@@ -77,7 +78,7 @@ def simulate(
     duration_s : float
         Duration in s (2; ignored by ``sequence``, whose length is set by its episodes).
     frequency_hz : float
-        Temporal frequency in Hz (10).
+        Temporal frequency in Hz (10; not used by ``pulses``).
     speed_mm_per_s : float, optional
         Phase speed ``c`` in mm/s: 300 (a cortical wave; wavelength ``c / f`` = 30 mm), 100 for
         ``sequence`` (so that every pattern spans more than a radian of phase on the default
@@ -98,7 +99,9 @@ def simulate(
         Kind-specific parameters (``docs/simulate.md``), for example ``mode="sink"`` (target),
         ``chirality="cw"``, ``arms=2``, ``centre_vx_mm_per_s=50`` (spiral), ``scale_mm``
         (saddle), ``components=[...]`` (superposed), ``dispersion_exponent`` (dispersive),
-        ``patterns=[...]``, ``episode_s`` (sequence), and for every kind ``amplitude``,
+        ``patterns=[...]``, ``episode_s`` (sequence), ``waves=[...]`` or ``interval_s``,
+        ``random_directions``, ``speed_spread``, ``width_s``, ``rise_s``, ``recovery_s``
+        (pulses), and for every kind ``amplitude``,
         ``mask`` ("none", "disc", "gaussian") with ``mask_radius_mm``, ``bad_channels``
         (indices set to NaN), ``centre_x_mm``/``centre_y_mm`` (default: the array's centroid).
 
@@ -110,6 +113,9 @@ def simulate(
         Per time step: ``pattern``, ``direction_deg``, ``speed_mm_per_s``, ``wavelength_mm``,
         ``frequency_hz``, ``centre_x_mm``, ``centre_y_mm`` (NaN where not applicable);
         attrs ``kind``, ``seed``, ``parameters`` (JSON), ``snr_db``, ``noise``, ``layout``.
+        Kinds with several waves add variables along their own dimension (``component_*`` for
+        superposed and dispersive; ``wave_t0_s``, ``wave_direction_deg``,
+        ``wave_speed_mm_per_s`` and ``arrival_time_s`` on ``("wave", "site")`` for pulses).
 
     Raises
     ------
@@ -132,6 +138,9 @@ def simulate(
     >>> act, truth = simulate("spiral", layout="utah", chirality="cw")
     >>> act.sizes["channel"], str(truth.pattern.values[0])
     (96, 'spiral_cw')
+    >>> act, truth = simulate("pulses", waves=[{"t0_s": 0.5, "direction_deg": 90.0}])
+    >>> truth.arrival_time_s.dims, truth.wave_direction_deg.values.tolist()
+    (('wave', 'site'), [90.0])
     """
     return _simulate(
         kind,

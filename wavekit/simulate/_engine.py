@@ -46,9 +46,10 @@ EXTRA_DEFAULTS: dict[str, Any] = {
 }
 MASKS = ("none", "disc", "gaussian")
 #: kind parameters that must be numbers, integers or booleans when given
-_NUMERIC = {"centre_x_mm", "centre_y_mm", "t0_s", "axis_deg", "scale_mm"}
+_NUMERIC = {"centre_x_mm", "centre_y_mm", "t0_s", "axis_deg", "scale_mm", "interval_s",
+            "recovery_s"}  # fmt: skip
 _INTEGER = {"arms", "repeats"}
-_BOOLEAN = {"shuffle"}
+_BOOLEAN = {"shuffle", "random_directions"}
 
 
 @dataclass
@@ -365,6 +366,152 @@ def build_dispersive(ctx: Context, p: dict[str, Any]) -> Built:
     return Built(s, cols, _components_extra(comps, speeds / (1.0 - beta)))
 
 
+_WAVE_KEYS = ("t0_s", "direction_deg", "speed_mm_per_s")
+#: the shortest upstroke time constant, in samples: with rise_s >= half a sample the 10-90 %
+#: upstroke (2.2 rise_s) spans more than a sample, so every electrode has a sample on it
+MIN_RISE_SAMPLES = 0.5
+
+
+def _check_pulse_waves(waves: Any, p: dict[str, Any]) -> list[dict[str, float]]:
+    if not isinstance(waves, list | tuple) or not waves:
+        raise UsageError(
+            "waves must be a non-empty list of objects such as "
+            '[{"t0_s": 0.5, "direction_deg": 30, "speed_mm_per_s": 200}]'
+        )
+    out = []
+    for w in waves:
+        if not isinstance(w, dict) or set(w) - set(_WAVE_KEYS) or "t0_s" not in w:
+            raise UsageError(
+                f"each wave is an object with t0_s (s) and optionally direction_deg and "
+                f"speed_mm_per_s (default: the common options); got {w!r}"
+            )
+        d = {
+            "t0_s": _number("t0_s", w["t0_s"]),
+            "direction_deg": float(
+                W.wrap_deg(_number("direction_deg", w.get("direction_deg", p["direction_deg"])))
+            ),
+            "speed_mm_per_s": _number(
+                "speed_mm_per_s", w.get("speed_mm_per_s", p["speed_mm_per_s"]), positive=True
+            ),
+        }
+        out.append(d)
+    return out
+
+
+def _pulse_train_waves(ctx: Context, p: dict[str, Any]) -> list[dict[str, float]]:
+    """The regular train: one onset every interval_s from interval_s / 2, as many as fit."""
+    interval = 1.0 if p.get("interval_s") is None else p["interval_s"]
+    if not interval > 0:
+        raise UsageError(f"interval_s must be a positive time in s, got {interval!r}")
+    p["interval_s"] = interval
+    spread = p["speed_spread"]
+    if not spread >= 0:
+        raise UsageError(f"speed_spread must be 0 or more (a fraction of the speed), got {spread}")
+    n = int(np.floor(ctx.duration_s / interval + 1e-9))
+    if n < 1:
+        raise UsageError(
+            f"interval_s ({interval:g} s) is longer than the recording ({ctx.duration_s:g} s): "
+            "no wave fits; shorten interval_s or lengthen duration_s"
+        )
+    t0 = interval / 2.0 + interval * np.arange(n)
+    direction = np.full(n, p["direction_deg"])
+    if p["random_directions"]:
+        direction = W.wrap_deg(ctx.rng.uniform(-180.0, 180.0, n))
+    speed = np.full(n, p["speed_mm_per_s"])
+    if spread > 0:
+        c = p["speed_mm_per_s"]
+        speed = ctx.rng.uniform(c / (1.0 + spread), c * (1.0 + spread), n)
+    return [
+        {"t0_s": _tidy(a), "direction_deg": float(b), "speed_mm_per_s": float(v)}
+        for a, b, v in zip(t0, direction, speed, strict=True)
+    ]
+
+
+def build_pulses(ctx: Context, p: dict[str, Any]) -> Built:
+    _centre(ctx, p)
+    for name in ("width_s", "rise_s"):
+        if not p[name] > 0:
+            raise UsageError(f"{name} must be a positive time in s, got {p[name]!r}")
+    if p.get("recovery_s") is None:
+        p["recovery_s"] = p["rise_s"]
+    if not p["recovery_s"] > 0:
+        raise UsageError(f"recovery_s must be a positive time in s, got {p['recovery_s']!r}")
+    if p["rise_s"] < MIN_RISE_SAMPLES / ctx.fs_hz:
+        raise UsageError(
+            f"rise_s ({p['rise_s']:g} s) is shorter than half a sample at {ctx.fs_hz:g} Hz: "
+            f"the upstroke would fall between samples; raise rise_s to at least "
+            f"{MIN_RISE_SAMPLES / ctx.fs_hz:g} s or raise fs_hz"
+        )
+    if p.get("waves") is None:
+        p["waves"] = _pulse_train_waves(ctx, p)
+    else:
+        if p["random_directions"] or p["speed_spread"] or p.get("interval_s") is not None:
+            raise UsageError(
+                "interval_s, random_directions and speed_spread describe the regular train: "
+                "give them without waves, or give each wave's t0_s, direction_deg and "
+                "speed_mm_per_s in waves"
+            )
+        p["waves"] = _check_pulse_waves(p["waves"], p)
+    waves = p["waves"]
+    args = {
+        "waves": [(w["t0_s"], w["direction_deg"], w["speed_mm_per_s"]) for w in waves],
+        **_args(p, "width_s", "rise_s", "recovery_s", "centre_x_mm", "centre_y_mm"),
+    }
+    _, arrival = W.pulse_train(ctx.T[:0], ctx.X, ctx.Y, **args)  # no samples: the checks first
+    arrival = arrival.reshape(len(waves), -1)  # (wave, site): row-major y * nx + x on grids
+    first, last = arrival.min(axis=1), arrival.max(axis=1)
+    t_end = float(ctx.t[-1])
+    for i in range(len(waves)):
+        if first[i] < 0 or last[i] > t_end:
+            raise UsageError(
+                f"wave {i} (t0_s {waves[i]['t0_s']:g}) crosses the array from {first[i]:.4g} "
+                f"to {last[i]:.4g} s, outside the recording (0 to {t_end:g} s): move t0_s, "
+                "raise the speed or lengthen duration_s"
+            )
+    order = np.argsort(first, kind="stable")
+    for a, b in zip(order[:-1], order[1:], strict=True):
+        if first[b] <= last[a]:
+            raise UsageError(
+                f"waves {a} and {b} cross the array at the same time ({first[a]:.4g}-"
+                f"{last[a]:.4g} s and {first[b]:.4g}-{last[b]:.4g} s): space their onsets "
+                "further apart (interval_s, t0_s) or raise the speed"
+            )
+    signal, _ = W.pulse_train(ctx.T, ctx.X, ctx.Y, **args)
+    n = ctx.t.size
+    pattern = np.full(n, "none", dtype=object)
+    direction = np.full(n, np.nan)
+    speed = np.full(n, np.nan)
+    for i, w in enumerate(waves):
+        on = (ctx.t >= first[i]) & (ctx.t <= last[i])
+        pattern[on] = "plane"
+        direction[on] = w["direction_deg"]
+        speed[on] = w["speed_mm_per_s"]
+    cols = {"pattern": pattern.astype(str), "direction_deg": direction, "speed_mm_per_s": speed}
+    extra = {
+        "wave_t0_s": (("wave",), np.array([w["t0_s"] for w in waves]), {"units": "s"}),
+        "wave_direction_deg": (
+            ("wave",),
+            np.array([w["direction_deg"] for w in waves]),
+            {"units": "deg"},
+        ),
+        "wave_speed_mm_per_s": (
+            ("wave",),
+            np.array([w["speed_mm_per_s"] for w in waves]),
+            {"units": "mm/s"},
+        ),
+        "arrival_time_s": (
+            ("wave", "site"),
+            arrival,
+            {
+                "units": "s",
+                "description": "onset of each wave at each site (grids: row-major y * nx + x; "
+                "otherwise the channel index)",
+            },
+        ),
+    }
+    return Built(signal, cols, extra)
+
+
 def _sequence_build(ctx: Context, p: dict[str, Any]) -> Built:
     from .sequences import build_sequence
 
@@ -433,6 +580,21 @@ KINDS_SPEC: dict[str, Kind] = {
     ),
     "synchronous": Kind(
         "synchronous oscillation: the same phase everywhere", dict(_PHASE0), build_synchronous
+    ),
+    "pulses": Kind(
+        "train of pulse fronts (tanh upstroke, up state, recovery) crossing the array as plane "
+        "fronts, with per-wave arrival times (for trigger-based analyses)",
+        {
+            "waves": None,
+            "interval_s": None,
+            "random_directions": False,
+            "speed_spread": 0.0,
+            "width_s": 0.1,
+            "rise_s": 0.002,
+            "recovery_s": None,
+            **_CENTRE,
+        },
+        build_pulses,
     ),
     "sequence": Kind(
         "episodes of plane, source, sink, spiral_ccw, spiral_cw, saddle and synchronous "

@@ -21,6 +21,10 @@ centre_x_mm            mm         centre of a source, sink, spiral or saddle (pa
 centre_y_mm            mm         same, y
 =====================  =========  ===============================================================
 
+Kinds with several waves add variables along their own dimension: ``component_*`` (superposed,
+dispersive; dim ``component``) and ``wave_t0_s``, ``wave_direction_deg``,
+``wave_speed_mm_per_s``, ``arrival_time_s`` (pulses; dims ``wave`` and ``("wave", "site")``).
+
 Attributes: ``kind``, ``seed``, ``parameters`` (JSON string of every resolved parameter),
 ``snr_db`` (None without noise), ``noise``, ``layout``, ``conventions``.
 """

@@ -41,6 +41,7 @@ __all__ = [
     "packet_centre",
     "superpose",
     "dispersion_speed",
+    "pulse_train",
     "local_properties",
     "wrap_deg",
 ]
@@ -654,6 +655,98 @@ def dispersion_speed(
     """
     f = np.asarray(frequency_hz, dtype=np.float64)
     return float(speed_mm_per_s) * (f / float(reference_hz)) ** float(exponent)
+
+
+# ----------------------------------------------------------------------------- pulse fronts
+
+
+def pulse_train(
+    t: Any,
+    x: Any,
+    y: Any,
+    *,
+    waves: Sequence[Sequence[float]],
+    width_s: float = 0.1,
+    rise_s: float = 0.002,
+    recovery_s: float | None = None,
+    centre_x_mm: float = 0.0,
+    centre_y_mm: float = 0.0,
+) -> tuple[np.ndarray, np.ndarray]:
+    r"""Pulse fronts: up states whose onsets sweep the array as plane fronts, one per wave.
+
+    Wave ``i`` of ``waves`` is ``(t0_s, direction_deg, speed_mm_per_s)``. It reaches the site
+    ``r_j`` at
+
+    .. math::
+
+        a_{ij} = t_{0,i} + \frac{(\mathbf r_j - \mathbf r_c) \cdot \mathbf u_i}{c_i}, \quad
+        \mathbf u_i = (\cos\theta_i, \sin\theta_i),
+
+    (``r_c = (centre_x_mm, centre_y_mm)``: the front passes it at ``t0``), and the signal is the
+    sum of the waves' pulses
+
+    .. math::
+
+        s_j(t) = \sum_i \tfrac12 \Big[\tanh\frac{t - a_{ij}}{\tau_r}
+                 - \tanh\frac{t - a_{ij} - w}{\tau_d}\Big]
+
+    with ``w = width_s``, ``tau_r = rise_s`` and ``tau_d = recovery_s`` (default ``rise_s``): a
+    ``tanh`` upstroke centred on the arrival (half-height there, 10-90 % in ``2.2 tau_r``), an
+    up state of about 1 while ``w`` exceeds both time constants, and a ``tanh`` recovery
+    centred ``w`` later. Nothing oscillates: ``u`` is the direction of travel and ``c`` the
+    speed of the front.
+
+    Parameters
+    ----------
+    t, x, y : array_like
+        Times in s and positions in mm that broadcast against each other, for example
+        ``t[:, None]`` with 1-D ``x``, ``y`` (channels) or ``t[:, None, None]`` with 2-D ones.
+    waves : sequence of (t0_s, direction_deg, speed_mm_per_s)
+        One entry per wave (may be empty).
+    width_s, rise_s, recovery_s : float
+        Up-state duration and the time constants of the upstroke and the recovery (s).
+    centre_x_mm, centre_y_mm : float
+        Reference point at which each wave's onset is ``t0_s`` (default: the origin).
+
+    Returns
+    -------
+    signal : numpy.ndarray
+        Shape ``broadcast(t, x, y)``.
+    arrival_s : numpy.ndarray
+        Onset times ``a_ij``, shape ``(len(waves), *broadcast(x, y).shape)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> t = np.arange(6) * 0.01
+    >>> s, a = pulse_train(t[:, None], np.array([0.0, 1.0]), np.zeros(2),
+    ...                    waves=[(0.01, 0.0, 50.0)], width_s=0.03, rise_s=0.001)
+    >>> a.tolist()   # the front moves 1 mm in 20 ms
+    [[0.01, 0.03]]
+    >>> np.round(s, 3).tolist()   # half-height at the arrivals, up for width_s, then down
+    [[0.0, 0.0], [0.5, 0.0], [1.0, 0.0], [1.0, 0.5], [0.5, 1.0], [0.0, 1.0]]
+    """
+    rise = float(rise_s)
+    recovery = rise if recovery_s is None else float(recovery_s)
+    width = float(width_s)
+    if not (rise > 0 and recovery > 0 and width >= 0):
+        raise ValueError("rise_s and recovery_s must be positive and width_s non-negative")
+    t, x, y = np.asarray(t, float), np.asarray(x, float), np.asarray(y, float)
+    dx, dy = x - centre_x_mm, y - centre_y_mm
+    dx, dy = np.broadcast_arrays(dx, dy)
+    signal = np.zeros(np.broadcast_shapes(t.shape, dx.shape))
+    arrivals = np.empty((len(waves), *dx.shape))
+    for i, (t0, direction, speed) in enumerate(waves):
+        if not float(speed) > 0:
+            raise ValueError(f"the speed of a front must be positive, got {speed!r}")
+        th = np.radians(float(direction))
+        delay = (dx * np.cos(th) + dy * np.sin(th)) / float(speed)
+        arrivals[i] = float(t0) + delay
+        # a step up at the arrival minus a step up width_s later: 0.5 (1 + tanh) each
+        lag = t - float(t0)
+        signal += 0.5 * (1.0 + np.tanh((lag - delay) / rise))
+        signal -= 0.5 * (1.0 + np.tanh((lag - width - delay) / recovery))
+    return signal, arrivals
 
 
 # ----------------------------------------------------------------------------- derived

@@ -726,18 +726,15 @@ def case_superposed_dispersive(rng_for: RngFor, quick: bool) -> list[Row]:
 
 
 def _fronts(x, y, waves, *, fs, n, rng, snr_db):
-    """Depolarisation-like fronts (fast tanh upstroke, slow recovery) crossing the array, one per
-    ``(onset_s, direction_deg, speed)`` of ``waves``, timed from the origin of ``x``, ``y``;
-    white noise at ``snr_db``."""
+    """Depolarisation-like fronts (fast tanh upstroke 1.5 ms, 80 ms up state, 10 ms recovery)
+    crossing the array, one per ``(onset_s, direction_deg, speed)`` of ``waves``, timed from the
+    origin of ``x``, ``y`` (:func:`wavekit.simulate.waves.pulse_train`); white noise at
+    ``snr_db``."""
     from wavekit.simulate.noise import add_noise
+    from wavekit.simulate.waves import pulse_train
 
     t = np.arange(n) / fs
-    v = np.zeros((n, x.size))
-    for b, d, c in waves:
-        th = np.radians(d)
-        delay = (np.cos(th) * x + np.sin(th) * y) / c
-        v += 0.5 * (1 + np.tanh((t[:, None] - b - delay[None, :]) / 0.0015))
-        v -= 0.5 * (1 + np.tanh((t[:, None] - b - 0.08 - delay[None, :]) / 0.01))
+    v, _ = pulse_train(t[:, None], x, y, waves=waves, width_s=0.08, rise_s=0.0015, recovery_s=0.01)
     noisy, _ = add_noise(v, snr_db, kind="white", rng=rng, grid=False)
     return noisy
 
