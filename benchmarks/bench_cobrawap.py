@@ -630,6 +630,13 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3, help="warm wavekit runs (median)")
     ap.add_argument("--no-cold", dest="cold", action="store_false", help="skip the cold run")
     ap.add_argument("--polarity", default="up")
+    ap.add_argument(
+        "--marker",
+        default="steepest",
+        choices=("steepest", "half", "crossing"),
+        help="wavekit's transition marker ([activation] marker, passed with --config); results "
+        "of a marker other than the default go to folders suffixed _marker-NAME",
+    )
     a = ap.parse_args()
     a.peer, a.venv, a.work = a.peer.resolve(), a.venv.resolve(), a.work.resolve()
 
@@ -656,7 +663,8 @@ def main() -> None:
     cw_rss = max(s["max_rss_mb"] for s in steps)
     cw_trig = cobrawap_triggers(run, a.venv)
     cw = cobrawap_waves(run, cw_trig)
-    res_dir = a.work / "results" / name
+    suffix = "" if a.marker == "steepest" else f"_marker-{a.marker}"
+    res_dir = a.work / "results" / (name + suffix)
     res_dir.mkdir(parents=True, exist_ok=True)
     # cross-check with the harness's own scoring (trigger-vote matching); evaluate.py writes
     # eval_waves.csv into the run folder, so not for a run inside the harness's folder
@@ -671,8 +679,13 @@ def main() -> None:
         )
         harness_eval = json.loads(eval_json.read_text()) if r.returncode == 0 else None
 
-    wk_dir = a.work / "wavekit" / name
+    wk_dir = a.work / "wavekit" / (name + suffix)
     pol = ["--polarity", a.polarity]
+    if a.marker != "steepest":
+        wk_dir.mkdir(parents=True, exist_ok=True)
+        toml = wk_dir / "marker.toml"
+        toml.write_text(f'[activation]\nmarker = "{a.marker}"\n')
+        pol += ["--config", str(toml)]
     wk_act = run_wavekit(
         a,
         npy,

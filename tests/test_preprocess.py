@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import signal
 
 from wavekit.analysis import (
@@ -174,3 +176,48 @@ def test_detect_and_interpolate_bad_channels():
     b2 = detect_bad_channels(_grid(x2))
     assert not bool(b2.bad[4, 4]) and abs(float(b2.log_variance_z[4, 4])) > 5
     assert bool(detect_bad_channels(_grid(x2), min_fold=2.0).variance_outlier[4, 4])
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    lo_frac=st.one_of(st.none(), st.floats(0.002, 0.9)),
+    hi_frac=st.one_of(st.none(), st.floats(0.003, 0.97)),
+    order=st.integers(1, 8),
+    fs=st.sampled_from([25.0, 500.0, 1000.0]),
+)
+def test_butterworth_gain_in_closed_form_matches_scipy(lo_frac, hi_frac, order, fs):
+    """The closed-form gain (no scipy.signal import) against butter + freqz_sos."""
+    from scipy import signal
+
+    nyq = fs / 2
+    lo = None if lo_frac is None else lo_frac * nyq
+    hi = None if hi_frac is None else hi_frac * nyq
+    if (lo is None and hi is None) or (lo is not None and hi is not None and hi <= 1.01 * lo):
+        return
+    f = np.concatenate([np.linspace(-fs / 2, fs / 2, 801), [0.0]])
+    if lo is None:
+        sos = signal.butter(order, hi, btype="lowpass", fs=fs, output="sos")
+    elif hi is None:
+        sos = signal.butter(order, lo, btype="highpass", fs=fs, output="sos")
+    else:
+        sos = signal.butter(order, [lo, hi], btype="bandpass", fs=fs, output="sos")
+    _, h = signal.freqz_sos(sos, worN=f, fs=fs)
+    got = butter_power_gain(f, fs_hz=fs, band_hz=(lo, hi), order=order)
+    np.testing.assert_allclose(got, np.abs(h) ** 2, atol=1e-8)
+    assert np.all((got >= 0) & (got <= 1))
+
+
+@settings(max_examples=30, deadline=None)
+@given(n=st.integers(16, 600), frac=st.floats(0.05, 1.0), seed=st.integers(0, 2**31 - 1))
+def test_welch_without_scipy_signal_matches_scipy(n, frac, seed):
+    from scipy.signal import welch
+
+    from wavekit.analysis.bandselect import welch_linear
+
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, 3)) + np.linspace(0, 3, n)[:, None]  # a trend for the detrending
+    nper = max(8, int(frac * n))
+    f0, p0 = welch(x, fs=100.0, nperseg=nper, axis=0, detrend="linear")
+    f1, p1 = welch_linear(x, 100.0, nper)
+    np.testing.assert_allclose(f1, f0)
+    np.testing.assert_allclose(p1, p0, rtol=1e-9, atol=1e-12 * p0.max())

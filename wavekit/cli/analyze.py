@@ -63,6 +63,7 @@ def analyze(
 
     from ..errors import UsageError
     from ..pipeline.analyze import analyze_file
+    from ..pipeline.batch import local_dask
     from ..pipeline.progress import show_progress, verbose_to_stderr, wants_progress
 
     if out is None and not json_out:
@@ -72,7 +73,7 @@ def analyze(
     if out is None and (fields or movie or movie_format):
         raise UsageError("--fields and --movie write files: give --out DIR")
     cfg = o.analysis_config(locals())
-    with verbose_to_stderr(verbose), show_progress(wants_progress(quiet)):
+    with verbose_to_stderr(verbose), show_progress(wants_progress(quiet)), local_dask():
         report = analyze_file(file, out, config=cfg)
     if json_out:
         sys.stdout.write(json.dumps(report) + "\n")

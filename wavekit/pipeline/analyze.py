@@ -343,6 +343,7 @@ def chunk_transitions(part: xr.DataArray, ch: Any, trig: TriggerSetup) -> xr.Dat
         threshold=cfg.trigger_threshold,
         min_interval_s=trig.min_interval_s,
         levels=trig.levels,
+        marker=cfg.trigger_marker,
         band_hz=trig.band,
     )
     t = part["time"].values
@@ -380,7 +381,10 @@ def activation_waves(
     waves["trigger_site"] = ("trigger", tr["site"].values)
     waves["trigger_wave"] = ("trigger", wave_of)
     waves.attrs.update(
-        trigger=cfg.trigger, smooth_s=trig.smooth_s, min_interval_s=trig.min_interval_s
+        trigger=cfg.trigger,
+        marker=cfg.trigger_marker,
+        smooth_s=trig.smooth_s,
+        min_interval_s=trig.min_interval_s,
     )
     return waves
 

@@ -37,6 +37,7 @@ overriding the one before. The resolved configuration is recorded in ``report.js
                             # half a period of the band's centre frequency)
     trigger = "threshold"   # threshold | phase | minima
     threshold = 0.5         # level between a channel's 5 % and 99 % quantiles
+    marker = "steepest"     # threshold trigger: steepest | half | crossing (where in the upstroke)
     smooth_s = 0.01         # Gaussian smoothing before detection (default: 1/20 period)
     max_dt_s = 0.5          # clustering window (default: estimated from the data)
     max_distance_mm = 0.3   # neighbour distance (default: 1.5 x nearest-neighbour distance)
@@ -73,6 +74,7 @@ SURROGATES = ("phase", "shift", "shuffle")
 FIG_FORMATS = ("png", "svg", "pdf")
 MOVIE_FORMATS = ("gif", "mp4")
 TRIGGERS = ("threshold", "phase", "minima")
+MARKERS = ("steepest", "half", "crossing")
 INPUT_KEYS = ("dataset", "dims", "fs", "spacing_mm", "positions", "bin_ms", "layout", "units")
 
 #: TOML section -> keys it may hold (each a field of :class:`Config`, except [input] and run)
@@ -86,6 +88,7 @@ SECTIONS = {
         "min_interval_s",
         "trigger",
         "threshold",
+        "marker",
         "smooth_s",
         "max_dt_s",
         "max_distance_mm",
@@ -98,6 +101,7 @@ _RENAME = {
     ("stages", "run"): "stages",
     ("events", "measure"): "event_measure",
     ("activation", "threshold"): "trigger_threshold",
+    ("activation", "marker"): "trigger_marker",
     ("activation", "smooth_s"): "trigger_smooth_s",
 }
 
@@ -123,6 +127,7 @@ class Config:
     min_interval_s: float | None = None
     trigger: str = "threshold"
     trigger_threshold: float = 0.5
+    trigger_marker: str = "steepest"
     trigger_smooth_s: float | None = None
     max_dt_s: float | None = None
     max_distance_mm: float | None = None
@@ -175,6 +180,8 @@ def _check(c: Config) -> None:
         raise bad("activation min_interval_s must be positive")
     if c.trigger not in TRIGGERS:
         raise bad(f"activation trigger {c.trigger!r} is not one of {', '.join(TRIGGERS)}")
+    if c.trigger_marker not in MARKERS:
+        raise bad(f"activation marker {c.trigger_marker!r} is not one of {', '.join(MARKERS)}")
     if not 0 < c.trigger_threshold < 1:
         raise bad(f"activation threshold {c.trigger_threshold} must lie between 0 and 1")
     for name in ("trigger_smooth_s", "max_dt_s", "max_distance_mm"):
