@@ -421,11 +421,13 @@ def test_outputs_get_the_usual_permissions(tmp_path):
     import os
     import stat
 
-    from wavekit.pipeline.outputs import write_text
+    from wavekit.pipeline.outputs import _umask, write_text
 
-    old = os.umask(0o022)
+    old = os.umask(0o027)
+    _umask.cache_clear()  # read once per process: read again under this test's umask
     try:
         path = write_text(tmp_path / "report.json", "{}")
     finally:
         os.umask(old)
-    assert stat.S_IMODE(path.stat().st_mode) == 0o644
+        _umask.cache_clear()
+    assert stat.S_IMODE(path.stat().st_mode) == 0o640

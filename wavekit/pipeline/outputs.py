@@ -8,6 +8,7 @@ so its presence means the folder is complete; ``wavekit batch --resume`` relies 
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import tempfile
@@ -43,8 +44,17 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
         tmp.unlink(missing_ok=True)
 
 
+@functools.cache
 def _umask() -> int:
-    """The process's umask (read by setting and restoring it)."""
+    """The process's umask, read once: from ``/proc/self/status`` where there is one (no change
+    to the process's state), else by setting and restoring it."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
     mask = os.umask(0o022)
     os.umask(mask)
     return mask
