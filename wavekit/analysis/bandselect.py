@@ -63,7 +63,7 @@ def welch_linear(x: np.ndarray, fs: float, nperseg: int) -> tuple[np.ndarray, np
     """Welch power spectral density of the columns of ``x`` (time, channel): periodic Hann
     window, half-overlapping segments, each with its least-squares line removed, one-sided
     density (V**2/Hz). The same numbers as ``scipy.signal.welch(x, fs, nperseg=nperseg, axis=0,
-    detrend="linear")`` (``tests/test_spectra.py`` compares them), without importing
+    detrend="linear")`` (``tests/test_preprocess.py`` compares them), without importing
     ``scipy.signal`` (about 0.9 s, most of it ``scipy.stats``, on the activation-only route).
 
     Welch P. (1967) The use of fast Fourier transform for the estimation of power spectra.

@@ -215,7 +215,16 @@ def normal_flow(ix: np.ndarray, iy: np.ndarray, it: np.ndarray, rel_eps: float =
     solver's starting point for the first frame: starting from zero flow, Horn-Schunck sweeps
     grow the magnitude only slowly (about 10 % of the truth after 20 sweeps, 500 sweeps to
     converge on a 64 x 64 grid), whereas from the normal flow 50 sweeps give the same
-    directions and magnitudes (``docs/performance.md``)."""
+    directions and magnitudes (``docs/performance.md``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> ix, iy, it = np.full((3, 4), -0.5), np.zeros((3, 4)), np.full((3, 4), 0.2)
+    >>> u, v = normal_flow(ix, iy, it)   # truth 0.4 pixel/frame along +x, shrunk by 1.25
+    >>> round(float(u[0, 0]), 6), abs(float(v[0, 0]))
+    (0.32, 0.0)
+    """
     g2 = ix * ix + iy * iy
     ok = np.isfinite(g2) & np.isfinite(it)
     if not ok.any():

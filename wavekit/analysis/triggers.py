@@ -205,11 +205,12 @@ def transition_times(
         ``"half"``: the time the upstroke crosses half of its local rise (local baseline before
         the steepest point, local top after it; a line fitted to the rising samples between 10
         and 90 % of the rise), less sensitive to noise than a derivative's peak when the
-        upstroke spans only a few samples (slow waves imaged at tens of Hz); on cardiac optical
-        action potentials, whose upstroke shape varies with the depth of the wavefront, the
-        steepest point is the better estimate of surface activation (Laughner et al. 2012,
-        doi:10.1152/ajpheart.00404.2012, review both markers). ``"crossing"``: the level
-        crossing itself (smoothed signal, linear interpolation).
+        upstroke spans only a few samples (slow waves imaged at tens of Hz). On cardiac optical
+        action potentials the maximum slope is the usual activation marker (Laughner et al.
+        2012, doi:10.1152/ajpheart.00404.2012, review both), and the two differ where the
+        upstroke's shape varies across the tissue (``docs/methods/fits.md``). ``"crossing"``:
+        the level crossing itself (smoothed signal, linear interpolation).
+
     Returns
     -------
     xarray.Dataset
