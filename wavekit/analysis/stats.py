@@ -409,9 +409,9 @@ def bootstrap_ci(
     if interval == "percentile":
         lo, hi = np.quantile(boots, [q, 1 - q])
     elif interval == "t":
-        from scipy.stats import t as student_t
+        from scipy.special import stdtrit  # Student-t quantile, without importing scipy.stats
 
-        half = student_t.ppf(1 - q, max(n // b - 1, 1)) * float(np.std(boots, ddof=1))
+        half = float(stdtrit(max(n // b - 1, 1), 1 - q)) * float(np.std(boots, ddof=1))
         lo, hi = est - half, est + half
     else:
         raise UsageError(f"interval must be 't' or 'percentile', got {interval!r}")
