@@ -22,6 +22,7 @@ import xarray as xr
 from ..errors import UsageError
 from . import _kernels_grid as kg
 from .preprocess import (
+    _butter_sos,
     _check_band,
     auto_pad,
     butter_power_gain,
@@ -160,13 +161,7 @@ def analytic_signal(
         def func(x: np.ndarray) -> np.ndarray:
             x = np.asarray(x, dtype=cdt.type(0).real.dtype)
             if lo is not None or hi is not None:
-                if lo is None:
-                    sos = signal.butter(order, hi, btype="lowpass", fs=fs, output="sos")
-                elif hi is None:
-                    sos = signal.butter(order, lo, btype="highpass", fs=fs, output="sos")
-                else:
-                    sos = signal.butter(order, [lo, hi], btype="bandpass", fs=fs, output="sos")
-                x = signal.sosfiltfilt(sos, x, axis=0)
+                x = signal.sosfiltfilt(_butter_sos((lo, hi), fs, order), x, axis=0)
             return signal.hilbert(x, axis=0).astype(cdt)
 
     elif method == "fft":
