@@ -146,8 +146,9 @@ Stages = Annotated[
     typer.Option(
         "--stages",
         metavar="LIST",
-        help="Comma-separated stages to run (default: all but activation): "
-        "gradients,planefit,patterns,events,spectra,spatial,activation.",
+        help="Comma-separated stages to run (default: all but activation and flow): "
+        "gradients,planefit,patterns,events,spectra,spatial,activation,flow "
+        "(flow: optical flow of the phase and its critical points tracked, grids only).",
         rich_help_panel=ANALYSIS,
     ),
 ]

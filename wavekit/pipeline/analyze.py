@@ -3,8 +3,9 @@
 The stages run in one direction::
 
     load -> bad channels -> band (given, or from the spectrum) -> per chunk: phase ->
-    gradients / plane fit / patterns -> frame measures -> summary (flow structure) ->
-    events against surrogates -> report.json, events.csv, fields.h5, figures
+    gradients / plane fit / patterns / phase flow -> frame measures -> summary (flow structure)
+    -> critical points of the flow tracked -> events against surrogates -> report.json,
+    events.csv, critical_points.csv, fields.h5, figures
 
 :func:`analyze` works on an in-memory or lazily loaded DataArray and returns a
 :class:`Results`; :func:`write_outputs` writes it to a folder (``report.json`` last, every file
@@ -56,6 +57,9 @@ class Results:
     fields: xr.Dataset | None = None
     #: ``--movie``: the frames the movie shows (:func:`wavekit.pipeline.fields.movie_clip`)
     movie: xr.Dataset | None = None
+    #: the ``flow`` stage: one row per tracked critical point of the phase flow
+    #: (:func:`wavekit.pipeline.phaseflow.track_table`), None when the stage did not run
+    flow_tracks: xr.Dataset | None = None
 
 
 class _Timer:
@@ -196,8 +200,19 @@ def analyze(
     parts = []
     fronts = []  # transitions of each chunk's core (the activation stage)
     trig = trigger_setup(activity, cfg, band) if "activation" in cfg.stages else None
+    flow_notes: list[str] = []
+    points = None  # critical points of the phase flow of every chunk's core (the flow stage)
+    if "flow" in cfg.stages:
+        from .phaseflow import PointCollector, applies
+
+        skip = applies(activity)
+        if skip is None:
+            points = PointCollector()
+        else:
+            flow_notes.append(skip)
+            log.info(skip)
     snapshot = None
-    sink = _fields_sink(activity, cfg, band, fields_file)
+    sink = _fields_sink(activity, cfg, band, fields_file, flow=points is not None)
     bar = Progress("chunks", len(chunks))
     for ch, part in iter_chunks(activity, chunks):
         if trig is not None:
@@ -213,9 +228,23 @@ def analyze(
             fm = frame_measures(
                 z, stages=cfg.stages, pattern_step=pattern_step(fs, band), gradients=g
             ).isel(time=ch.keep)
+        flow = None
+        if points is not None:
+            from .phaseflow import chunk_flow
+
+            with timer("flow"):
+                fl = chunk_flow(z, ch.keep)
+                fm = fm.merge(fl.measures)
+                points.add(ch.read.start + ch.keep.start, fl.points)
+                flow = fl.flow
         if sink is not None:
             with timer("fields"):
-                sink.add(ch.read.start + ch.keep.start, z.isel(time=ch.keep), g.isel(time=ch.keep))
+                sink.add(
+                    ch.read.start + ch.keep.start,
+                    z.isel(time=ch.keep),
+                    g.isel(time=ch.keep),
+                    flow=flow,
+                )
         parts.append(fm)
         if snapshot is None:
             snapshot = _snapshot(z.isel(time=ch.keep), fm)
@@ -226,6 +255,17 @@ def analyze(
     frames["edge"] = ("time", edge_mask(frames["time"].values, band))
     with timer("summary"):
         fstruct = flow_structure(frames, band_hz=band)
+    flow_tracks = None
+    if points is not None:
+        with timer("flow"):
+            flow_tracks, flow_info = flow_tracking(points, activity, frames, band)
+        log.info(
+            "flow: %d critical-point tracks of at least %.3g s (%d shorter dropped)",
+            flow_info["n_tracks"],
+            flow_info["min_track_duration_s"],
+            flow_info["n_short_tracks_dropped"],
+        )
+        fstruct["phase_flow"] = flow_info
     activation = None
     if trig is not None:
         with timer("activation"):
@@ -239,7 +279,7 @@ def analyze(
     with timer("motion"):
         motion, spectrum, notes = motion_and_spectrum(segment, band, cfg)
     log.info("motion type %s", (motion or {}).get("motion_type", "not measured"))
-    add_motion(fstruct, motion, spectrum, notes)
+    add_motion(fstruct, motion, spectrum, notes + flow_notes)
     add_activation(fstruct, activation, alpha=cfg.alpha)
     events = null_info = None
     if "events" in cfg.stages:
@@ -270,18 +310,43 @@ def analyze(
         fields_file=fields_path,
         fields=fields,
         movie=movie,
+        flow_tracks=flow_tracks,
     )
 
 
 def _fields_sink(
-    activity: xr.DataArray, cfg: Config, band: tuple, path: str | os.PathLike | None
+    activity: xr.DataArray,
+    cfg: Config,
+    band: tuple,
+    path: str | os.PathLike | None,
+    *,
+    flow: bool = False,
 ) -> Any:
-    """Where each chunk's fields go with ``--fields`` (None without)."""
+    """Where each chunk's fields go with ``--fields`` (None without); ``flow``: the flow stage
+    runs, so the file also holds the phase flow."""
     if not cfg.fields:
         return None
     from .fields import FieldsSink, fields_attrs
 
-    return FieldsSink(activity, fields_attrs(activity, band, cfg.phase), path)
+    return FieldsSink(activity, fields_attrs(activity, band, cfg.phase), path, flow=flow)
+
+
+def flow_tracking(
+    points: Any, activity: xr.DataArray, frames: xr.Dataset, band: tuple[float, float]
+) -> tuple[xr.Dataset, dict[str, Any]]:
+    """The critical points of every chunk's phase flow, linked once over the whole recording
+    (edge frames left out), and the report's ``flow_structure.phase_flow`` block."""
+    from .phaseflow import flow_summary, track_rule, track_table
+
+    rule = track_rule(activity, band)
+    tracks, counts = track_table(
+        points.points(),
+        frames["time"].values,
+        frames["edge"].values.astype(bool),
+        float(activity.attrs["fs_hz"]),
+        rule,
+    )
+    return tracks, flow_summary(frames, tracks, counts, rule)
 
 
 #: longest stretch of the recording on which surrogates calibrate the event threshold

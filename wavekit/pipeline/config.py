@@ -21,8 +21,10 @@ overriding the one before. The resolved configuration is recorded in ``report.js
     morlet_cycles = 7.0
 
     [stages]                # default: all but "activation", which [activation] or
-                            # --polarity turn on
-    run = ["gradients", "planefit", "patterns", "events", "spectra", "spatial", "activation"]
+                            # --polarity turn on, and "flow" (optical flow of the phase and
+                            # its critical points tracked through time; grids only)
+    run = ["gradients", "planefit", "patterns", "events", "spectra", "spatial", "activation",
+           "flow"]
 
     [events]
     measure = "pgd"         # pgd | plane_r2
@@ -63,10 +65,22 @@ from typing import Any
 
 from ..errors import UsageError
 
-STAGES = ("gradients", "planefit", "patterns", "events", "spectra", "spatial", "activation")
-#: stages run unless the user chooses: activation-time fronts only when asked (``--polarity``
-#: or ``--stages``), since on oscillations every cycle is a "front" and the fits cost time
-DEFAULT_STAGES = STAGES[:-1]
+STAGES = (
+    "gradients",
+    "planefit",
+    "patterns",
+    "events",
+    "spectra",
+    "spatial",
+    "activation",
+    "flow",
+)
+#: stages run only when asked: activation-time fronts (``--polarity`` or ``--stages``), since on
+#: oscillations every cycle is a "front" and the fits cost time; the optical flow of the phase
+#: and its tracked critical points (``--stages ...,flow``), which costs a solver run per frame
+OPT_IN_STAGES = ("activation", "flow")
+#: stages run unless the user chooses
+DEFAULT_STAGES = tuple(s for s in STAGES if s not in OPT_IN_STAGES)
 POLARITIES = ("up", "down")
 PHASE_METHODS = ("hilbert", "morlet", "generalized")
 EVENT_MEASURES = ("pgd", "plane_r2")

@@ -12,6 +12,8 @@ Layout (format version 1), in the style of wavekit's activity files (``docs/form
     /frequency_hz         float32, instantaneous frequency (sign: direction of phase rotation)
     /vx_mm_per_s          float32, local phase velocity v = 2 pi f k / |k|^2, x component
     /vy_mm_per_s          float32, y component
+    /flow_x, /flow_y      float32, (time, y, x): optical flow of the phase, nominal mm/s, NOT
+                          speeds; only when the ``flow`` stage ran (grids)
     /coords/<name>        time (s); y, x (mm) for grids; channel, x, y (mm) for irregular layouts
 
 Every dataset has the attributes ``dims`` (``"time,y,x"`` ...), ``units`` and ``long_name``, is
@@ -51,6 +53,16 @@ FIELD_VARS = {
     "vx_mm_per_s": ("mm/s", "local phase velocity 2 pi f k / |k|^2, x component"),
     "vy_mm_per_s": ("mm/s", "local phase velocity 2 pi f k / |k|^2, y component"),
 }
+#: written only when the ``flow`` stage ran (:mod:`wavekit.pipeline.phaseflow`): variable ->
+#: (units, long_name)
+FLOW_VARS = {
+    "flow_x": ("mm/s", "optical flow of the phase, x component (nominal mm/s, not a speed)"),
+    "flow_y": ("mm/s", "optical flow of the phase, y component (nominal mm/s, not a speed)"),
+}
+FLOW_CAUTION = (
+    "not a speed: the magnitude depends on the smoothness weight alpha; use the direction and "
+    "topology, take speeds from the phase"
+)
 CONVENTION = (
     "k = -grad(phase); the wave travels along sign(f) k at the phase speed |v| = 2 pi |f| / |k|"
 )
@@ -112,9 +124,19 @@ class FieldsFile:
         ``("time", "y", "x")`` or ``("time", "channel")``.
     attrs : dict
         Root attributes (``fs_hz``, ``band_hz``, ``phase_method``, ...).
+    flow : bool
+        Also hold the phase flow (:data:`FLOW_VARS`; the ``flow`` stage ran).
     """
 
-    def __init__(self, path: str | os.PathLike, coords: Any, dims: tuple[str, ...], attrs: dict):
+    def __init__(
+        self,
+        path: str | os.PathLike,
+        coords: Any,
+        dims: tuple[str, ...],
+        attrs: dict,
+        *,
+        flow: bool = False,
+    ):
         import h5py
 
         from .._version import __version__
@@ -122,6 +144,7 @@ class FieldsFile:
 
         self.path = Path(path)
         self.dims = tuple(dims)
+        self.names = {**FIELD_VARS, **(FLOW_VARS if flow else {})}
         shape = tuple(len(coords[d]) for d in dims)
         self._f = h5py.File(self.path, "w", track_order=True)
         try:
@@ -131,13 +154,15 @@ class FieldsFile:
             f.attrs["wavekit_version"] = __version__
             _write_attrs(f, {**attrs, "convention": CONVENTION})
             chunks = _time_chunks(shape, 4, 0)
-            for name, (units, long_name) in FIELD_VARS.items():
+            for name, (units, long_name) in self.names.items():
                 ds = f.create_dataset(
                     name, shape=shape, dtype=np.float32, chunks=chunks, fillvalue=np.nan, **_comp()
                 )
                 ds.attrs["dims"] = ",".join(self.dims)
                 ds.attrs["units"] = units
                 ds.attrs["long_name"] = long_name
+                if name in FLOW_VARS:
+                    ds.attrs["caution"] = FLOW_CAUTION
             cg = f.create_group("coords", track_order=True)
             for name, coord in coords.items():
                 _write_array(cg, str(name), coord.variable)
@@ -146,9 +171,10 @@ class FieldsFile:
             raise
 
     def write(self, start: int, fields: xr.Dataset) -> None:
-        """Store ``fields`` (from :func:`compute_fields`) at time index ``start``."""
+        """Store ``fields`` (from :func:`compute_fields`, with the flow when the file holds it)
+        at time index ``start``."""
         n = fields.sizes["time"]
-        for name in FIELD_VARS:
+        for name in self.names:
             self._f[name][start : start + n] = fields[name].transpose(*self.dims).values
 
     def close(self) -> None:
@@ -158,21 +184,44 @@ class FieldsFile:
 
 class FieldsSink:
     """Collects each chunk's fields during :func:`wavekit.pipeline.analyze.analyze`: streamed
-    into a :class:`FieldsFile` at ``path``, or kept in memory when ``path`` is None."""
+    into a :class:`FieldsFile` at ``path``, or kept in memory when ``path`` is None; with
+    ``flow``, the phase flow of every chunk too (:data:`FLOW_VARS`)."""
 
-    def __init__(self, activity: xr.DataArray, attrs: dict, path: str | os.PathLike | None):
+    def __init__(
+        self,
+        activity: xr.DataArray,
+        attrs: dict,
+        path: str | os.PathLike | None,
+        *,
+        flow: bool = False,
+    ):
         space = ("y", "x") if layout(activity) == "grid" else ("channel",)
         self.dims = ("time", *space)
         self.attrs = attrs
+        self.flow = flow
         self.parts: list[xr.Dataset] = []
         self.file = None
         if path is not None:
             coords = activity.transpose(*self.dims).coords
-            self.file = FieldsFile(path, coords, self.dims, attrs)
+            self.file = FieldsFile(path, coords, self.dims, attrs, flow=flow)
 
-    def add(self, start: int, z: xr.DataArray, gradients: xr.Dataset) -> None:
-        """The fields of the frames ``z`` (the core of one chunk), starting at ``start``."""
+    def add(
+        self,
+        start: int,
+        z: xr.DataArray,
+        gradients: xr.Dataset,
+        flow: xr.Dataset | None = None,
+    ) -> None:
+        """The fields of the frames ``z`` (the core of one chunk), starting at ``start``;
+        ``flow`` (``flow_x``, ``flow_y`` of the same frames) when the sink holds the flow."""
         fields = compute_fields(z.transpose(*self.dims), gradients)
+        if self.flow:
+            if flow is None:
+                raise ValueError("this fields sink holds the phase flow: pass flow=")
+            for name, (units, long_name) in FLOW_VARS.items():
+                values = flow[name].transpose(*self.dims).values.astype(np.float32)
+                attrs = {"units": units, "long_name": long_name, "caution": FLOW_CAUTION}
+                fields[name] = (self.dims, values, attrs)
         if self.file is not None:
             self.file.write(start, fields)
         else:
@@ -203,8 +252,9 @@ def write_fields(path: str | os.PathLike, fields: xr.Dataset) -> Path:
 
     dims = fields["phase"].dims
     attrs = {k: v for k, v in fields.attrs.items() if k != "convention"}
+    flow = all(name in fields for name in FLOW_VARS)
     with atomic_path(path) as tmp:
-        out = FieldsFile(tmp, fields.coords, dims, attrs)
+        out = FieldsFile(tmp, fields.coords, dims, attrs, flow=flow)
         try:
             out.write(0, fields)
         finally:
@@ -228,8 +278,9 @@ def read_fields(
     -------
     xarray.Dataset
         ``phase``, ``kx_rad_per_mm``, ``ky_rad_per_mm``, ``frequency_hz``, ``vx_mm_per_s``,
-        ``vy_mm_per_s`` with dims ``(time, y, x)`` or ``(time, channel)`` and their coordinates;
-        the file's attributes.
+        ``vy_mm_per_s`` with dims ``(time, y, x)`` or ``(time, channel)`` and their coordinates,
+        and ``flow_x``, ``flow_y`` (the optical flow of the phase: nominal mm/s, not speeds)
+        when the ``flow`` stage ran; the file's attributes.
 
     Raises
     ------
@@ -260,7 +311,7 @@ def read_fields(
             sel = slice(int(i0), int(i1))
             coords["time"] = coords["time"][sel]
         data = {}
-        for name in FIELD_VARS:
+        for name in (*FIELD_VARS, *(k for k in FLOW_VARS if k in f)):
             ds = f[name]
             dims = tuple(str(_decode(ds.attrs["dims"])).split(","))
             data[name] = xr.Variable(dims, ds[sel], attrs=_read_attrs(ds, skip=("dims",)))

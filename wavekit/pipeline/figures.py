@@ -416,6 +416,71 @@ def kw_figure(kw: Any, dominant: dict | None, band_hz: list | None):
     return fig
 
 
+#: critical_points.png draws at most this many tracks (the longest)
+MAX_TRACKS_DRAWN = 50
+
+
+def critical_points_figure(
+    tracks: list[dict],
+    sites_xy: tuple[np.ndarray, np.ndarray] | None,
+    time_range_s: tuple[float, float],
+    min_duration_s: float | None = None,
+):
+    """Tracked critical points of the phase flow (``critical_points.csv``): on the array, each
+    track as a line from where it started through its mean position (a dot, larger for longer
+    tracks) to where it ended; in time, one bar per track; coloured by the pattern its kind
+    names. At most :data:`MAX_TRACKS_DRAWN` tracks, the longest."""
+    from matplotlib.lines import Line2D
+
+    plt = _plt()
+    fig, (am, at) = plt.subplots(
+        1, 2, figsize=(9.6, 4.2), constrained_layout=True, gridspec_kw={"width_ratios": [1, 1.3]}
+    )
+    colours = {**PATTERN_COLOURS, "none": "0.45"}
+    if sites_xy is not None:
+        xx, yy = np.meshgrid(np.asarray(sites_xy[0]), np.asarray(sites_xy[1]))
+        am.plot(xx.ravel(), yy.ravel(), ".", color="0.8", ms=3, zorder=0)
+    n = len(tracks)
+    shown = sorted(tracks, key=lambda r: -(r.get("duration_s") or 0.0))[:MAX_TRACKS_DRAWN]
+    shown = sorted(shown, key=lambda r: r.get("start_s") or 0.0)
+    longest = max((r.get("duration_s") or 0.0 for r in shown), default=1.0) or 1.0
+    present = []
+    for i, r in enumerate(shown):
+        pat = str(r.get("pattern") or "none")
+        c = colours.get(pat, "k")
+        if pat not in present:
+            present.append(pat)
+        am.plot([r["start_x_mm"], r["x_mm"], r["end_x_mm"]],
+                [r["start_y_mm"], r["y_mm"], r["end_y_mm"]], "-", color=c, lw=1.5,
+                alpha=0.8)  # fmt: skip
+        size = 4 + 8 * float(r.get("duration_s") or 0.0) / longest
+        am.plot(r["x_mm"], r["y_mm"], "o", ms=size, mfc=c, mec="w", mew=0.8)
+        at.barh(i, r["end_s"] - r["start_s"], left=r["start_s"], height=0.7, color=c)
+    am.set_aspect("equal")
+    am.set_xlabel("x (mm)")
+    am.set_ylabel("y (mm)")
+    am.set_title("Where (line: start - mean - end; dot: mean, larger lasts longer)", fontsize=9)
+    at.set_xlim(*time_range_s)
+    at.set_xlabel("time (s)")
+    at.set_ylabel("track (by start)")
+    if shown:
+        at.set_ylim(max(len(shown), 8) - 0.5, -0.5)  # a few tracks: bars of a readable height
+        at.set_yticks([])
+        handles = [Line2D([], [], color=colours.get(p, "k"), lw=4, label=p) for p in present]
+        at.legend(handles=handles, frameon=False, fontsize=7, loc="upper left",
+                  bbox_to_anchor=(1.0, 1.0))  # fmt: skip
+    else:
+        at.set_yticks([])
+        at.text(0.5, 0.5, "no tracks", ha="center", va="center", transform=at.transAxes)
+    at.set_title("When", fontsize=9)
+    rule = f" lasting >= {min_duration_s:.3g} s" if min_duration_s else ""
+    more = f", the {len(shown)} longest drawn" if n > len(shown) else ""
+    fig.suptitle(
+        f"Critical points of the phase flow tracked through time: {n} track(s){rule}{more}"
+    )
+    return fig
+
+
 def save(fig: Any, path: Path) -> Path:
     """Save a figure atomically (format from the suffix) and close it."""
     plt = _plt()
@@ -432,12 +497,14 @@ def save_all(
     out_dir: Path,
     fig_format: str,
     kw: Any = None,
+    tracks: list[dict] | None = None,
 ) -> list[str]:
     """Draw every figure of an analysis into ``out_dir``; return the file names.
 
     ``frames`` is the per-frame measures Dataset, ``snapshot`` the phase frame kept by the
     analysis (or None); both are also what ``frames.h5`` stores, so ``wavekit plot`` redraws
-    the same figures from a results folder.
+    the same figures from a results folder. ``tracks`` (the rows of ``critical_points.csv``,
+    when the ``flow`` stage ran) adds ``critical_points``.
     """
     from .summary import estimator_prefix, wave_frames
 
@@ -468,4 +535,11 @@ def save_all(
             report["events"], (float(t[0]), float(t[-1])), alpha=null.get("alpha"),
             threshold_note=note,
         )  # fmt: skip
+    if tracks is not None:
+        t = frames["time"].values
+        xy = None if snapshot is None else (snapshot["x"], snapshot["y"])
+        rule = (fs.get("phase_flow") or {}).get("min_track_duration_s")
+        figs["critical_points"] = lambda: critical_points_figure(
+            tracks, xy, (float(t[0]), float(t[-1])), rule
+        )
     return [save(make(), out_dir / f"{name}.{fig_format}").name for name, make in figs.items()]

@@ -23,7 +23,10 @@ Per frame (time step) the measures are:
 * ``amplitude``: mean analytic amplitude over channels;
 * ``pattern`` (grids): plane, synchronous, source, sink, spiral_ccw, spiral_cw, saddle or none,
   with ``pattern_synchrony``, ``pattern_order_parameter``, ``pattern_charge`` and the centre
-  ``centre_x_mm``, ``centre_y_mm`` (:func:`wavekit.analysis.patterns.classify_patterns`).
+  ``centre_x_mm``, ``centre_y_mm`` (:func:`wavekit.analysis.patterns.classify_patterns`);
+* with the opt-in ``flow`` stage (grids): ``flow_order_parameter``, ``flow_divergence_per_s``,
+  ``flow_curl_per_s``, ``flow_n_critical_points`` of the optical flow of the phase
+  (:mod:`wavekit.pipeline.phaseflow`, which adds them to each chunk's measures).
 """
 
 from __future__ import annotations

@@ -12,7 +12,8 @@ from ..errors import InputError, UsageError
 def redraw(
     out_dir: str | os.PathLike, *, fig_format: str = "png", movie_format: str | None = None
 ) -> list[str]:
-    """Redraw the figures in ``out_dir`` from ``report.json`` and ``frames.h5``.
+    """Redraw the figures in ``out_dir`` from ``report.json`` and ``frames.h5`` (and
+    ``critical_points.csv`` when the ``flow`` stage wrote it).
 
     The movie is redrawn too when the analysis made one (``--movie``: its frames are stored in
     ``frames.h5``, group ``movie``), in ``movie_format`` or, by default, the format it was made
@@ -26,7 +27,7 @@ def redraw(
         An MP4 movie is asked for and ffmpeg is not on PATH.
     """
     from .figures import save_all
-    from .write import movie_name, read_frames, read_movie_clip
+    from .write import movie_name, read_critical_points, read_frames, read_movie_clip
 
     d = Path(out_dir)
     try:
@@ -50,7 +51,10 @@ def redraw(
                 "install ffmpeg or pass --movie-format gif"
             )
     frames, snapshot, kw = read_frames(d / "frames.h5")
-    names = save_all(frames, snapshot, report, d, fig_format, kw=kw)
+    tracks = None
+    if "critical_points.csv" in report.get("outputs", []) and (d / "critical_points.csv").exists():
+        tracks = read_critical_points(d / "critical_points.csv")
+    names = save_all(frames, snapshot, report, d, fig_format, kw=kw, tracks=tracks)
     if clip is not None:
         from .movie import save_movie
 

@@ -94,6 +94,40 @@ def triggers_csv(waves: xr.Dataset) -> str:
     return buf.getvalue()
 
 
+def critical_points_csv(tracks: xr.Dataset) -> str:
+    """The tracked critical points of the phase flow (the ``flow`` stage) as CSV text: one row
+    per track (:data:`wavekit.pipeline.phaseflow.TRACK_COLUMNS`; header always present)."""
+    from .phaseflow import TRACK_COLUMNS
+    from .report import records
+
+    return _table_csv(records(tracks, "track"), TRACK_COLUMNS)
+
+
+#: columns of critical_points.csv read back as text (the others are numbers)
+_TEXT_COLUMNS = ("kind", "pattern")
+
+
+def read_critical_points(path: Path) -> list[dict[str, Any]]:
+    """The rows of ``critical_points.csv`` (``wavekit analyze --stages ...,flow``) as dicts,
+    numbers as ``int``/``float`` (empty cells as None)."""
+    with open(path, newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    out = []
+    for row in rows:
+        conv: dict[str, Any] = {}
+        for k, v in row.items():
+            if k in _TEXT_COLUMNS:
+                conv[k] = v
+            elif v == "":
+                conv[k] = None
+            elif k in ("id", "n_frames"):
+                conv[k] = int(v)
+            else:
+                conv[k] = float(v)
+        out.append(conv)
+    return out
+
+
 def write_wave_maps(path: Path, waves: xr.Dataset) -> Path:
     """Per wave and channel: first activation time and local velocity (group ``waves``)."""
     import h5py
@@ -220,9 +254,14 @@ def write_outputs(res: Any, report: dict[str, Any], out_dir: Path) -> list[str]:
     (out_dir / "report.json").unlink(missing_ok=True)
     # files of an earlier run that this one does not rewrite would contradict the new report
     stale_names = ("fields.h5", movie_name("gif"), movie_name("mp4"))
-    for stale in (*stale_names, "waves.csv", "triggers.csv", "waves.h5"):
+    flow_names = ("critical_points.csv", *(f"critical_points.{f}" for f in ("png", "svg", "pdf")))
+    for stale in (*stale_names, "waves.csv", "triggers.csv", "waves.h5", *flow_names):
         (out_dir / stale).unlink(missing_ok=True)
     written = [write_text(out_dir / "events.csv", events_csv(report["events"])).name]
+    tracks = getattr(res, "flow_tracks", None)
+    if tracks is not None:
+        cp_text = critical_points_csv(tracks)
+        written.append(write_text(out_dir / "critical_points.csv", cp_text).name)
     if res.activation is not None:
         waves = waves_csv(report["activation_waves"])
         written.append(write_text(out_dir / "waves.csv", waves).name)
@@ -240,7 +279,14 @@ def write_outputs(res: Any, report: dict[str, Any], out_dir: Path) -> list[str]:
         from .figures import save_all
 
         t0 = time.perf_counter()
-        figs = save_all(res.frames, res.snapshot, report, out_dir, res.config.fig_format, kw=kw)
+        rows = None
+        if tracks is not None:
+            from .report import records
+
+            rows = records(tracks, "track")
+        figs = save_all(
+            res.frames, res.snapshot, report, out_dir, res.config.fig_format, kw=kw, tracks=rows
+        )
         timings["figures"] = round(time.perf_counter() - t0, 4)
         written += figs
         log.info("wrote %d figures", len(figs))
