@@ -206,20 +206,24 @@ def _bilinear_zero(f00, f10, f01, f11, n_iter=30):
     return s, t, jac
 
 
-def _points_frame(vx2, vy2, x, y, orient):
-    """Critical points of one frame: rows (i, j, index, s, t, J (2x2))."""
-    ang = np.arctan2(vy2, vx2)
-    ang = np.where(np.isfinite(vx2) & np.isfinite(vy2), ang, np.nan)
+def _points(vx3, vy3, x, y, orient):
+    """Critical points of every frame of ``vx3, vy3`` (frames, ny, nx) at once: arrays of
+    (frame, i, j, index, s, t, J (2x2)), ordered by frame, then row, then column."""
+    ang = np.arctan2(vy3, vx3)
+    ang = np.where(np.isfinite(vx3) & np.isfinite(vy3), ang, np.nan)
     w = winding_numbers(ang) * orient
-    ii, jj = np.nonzero(w != 0)
+    kk, ii, jj = np.nonzero(w != 0)
     if ii.size == 0:
-        return ii, jj, w[ii, jj], np.empty(0), np.empty(0), np.empty((0, 2, 2))
-    v = np.stack([vx2, vy2], axis=-1)
-    s, t, jac = _bilinear_zero(v[ii, jj], v[ii, jj + 1], v[ii + 1, jj], v[ii + 1, jj + 1])
+        e = np.empty(0)
+        return kk, ii, jj, np.zeros(0, np.int64), e, e, np.empty((0, 2, 2))
+    v = np.stack([vx3, vy3], axis=-1)
+    s, t, jac = _bilinear_zero(
+        v[kk, ii, jj], v[kk, ii, jj + 1], v[kk, ii + 1, jj], v[kk, ii + 1, jj + 1]
+    )
     hx = x[jj + 1] - x[jj]
     hy = y[ii + 1] - y[ii]
     jac = jac / np.stack([hx, hy], axis=-1)[:, None, :]
-    return ii, jj, w[ii, jj], s, t, jac
+    return kk, ii, jj, w[kk, ii, jj].astype(np.int64), s, t, jac
 
 
 def critical_points(
@@ -279,17 +283,7 @@ def critical_points(
     x = np.asarray(vx["x"].values, dtype=np.float64)
     y = np.asarray(vx["y"].values, dtype=np.float64)
     orient = _orientation(x, y)
-    rows = []
-    for k in range(a.shape[0]):
-        ii, jj, w, s, t, jac = _points_frame(a[k], b[k], x, y, orient)
-        rows.append((np.full(ii.size, k), ii, jj, w, s, t, jac))
-    frame = np.concatenate([r[0] for r in rows]).astype(np.int64)
-    ii = np.concatenate([r[1] for r in rows]).astype(np.int64)
-    jj = np.concatenate([r[2] for r in rows]).astype(np.int64)
-    w = np.concatenate([r[3] for r in rows]).astype(np.int64)
-    s = np.concatenate([r[4] for r in rows])
-    t = np.concatenate([r[5] for r in rows])
-    jac = np.concatenate([r[6] for r in rows]) if rows else np.empty((0, 2, 2))
+    frame, ii, jj, w, s, t, jac = _points(a, b, x, y, orient)
     xm = x[jj] + s * (x[np.minimum(jj + 1, x.size - 1)] - x[jj]) if jj.size else np.empty(0)
     ym = y[ii] + t * (y[np.minimum(ii + 1, y.size - 1)] - y[ii]) if ii.size else np.empty(0)
     kind = classify_jacobian(jac, rotation_tol=rotation_tol) if jac.size else np.empty(0, str)
