@@ -160,6 +160,36 @@ def test_batch_failed_input_exit_4_others_complete(run_cli, tmp_path):
     assert abs(float(rows[2]["direction_deg"]) - 20.0) < 0.5
 
 
+def test_batch_summary_has_the_opt_in_stages_columns(run_cli, tmp_path):
+    """Pulse fronts through batch with the activation and flow stages: summary.csv and the JSON
+    lines carry the number of significant trigger waves, their median front speed and the
+    number of critical-point tracks; empty for a run without those stages."""
+    from wavekit.simulate import simulate
+
+    (tmp_path / "in").mkdir()
+    act, truth = simulate(
+        "pulses", nx=10, ny=10, duration_s=4.0, fs_hz=250.0, speed_mm_per_s=40.0,
+        direction_deg=30.0, interval_s=1.0, width_s=0.2, rise_s=0.01, snr_db=20.0,
+    )  # fmt: skip
+    wavekit.save(act, tmp_path / "in" / "pulses.h5")
+    args = ("--no-plots", "--surrogates", "19", "--polarity", "up")
+    code, out, err = run_cli("batch", tmp_path / "in", "--out", tmp_path / "a",
+                             "--stages", "gradients,flow,activation", *args)  # fmt: skip
+    assert code == 0, err
+    line = json.loads(out.strip().splitlines()[0])
+    row = next(csv.DictReader((tmp_path / "a" / "summary.csv").open()))
+    n_true = truth.sizes["wave"]
+    assert int(row["n_significant_activation_waves"]) == line["n_significant_activation_waves"]
+    assert line["n_significant_activation_waves"] == n_true
+    assert abs(float(row["front_speed_mm_per_s"]) / 40.0 - 1) < 0.05
+    assert row["n_critical_point_tracks"] != ""
+    code, out, err = run_cli("batch", tmp_path / "in", "--out", tmp_path / "b", "--no-plots",
+                             "--stages", "gradients")  # fmt: skip
+    row = next(csv.DictReader((tmp_path / "b" / "summary.csv").open()))
+    assert code == 0 and row["n_significant_activation_waves"] == ""
+    assert row["n_critical_point_tracks"] == ""
+
+
 def test_batch_inputs_from_stdin_and_list(tmp_path, monkeypatch):
     import io
 

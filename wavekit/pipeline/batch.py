@@ -58,6 +58,10 @@ SUMMARY_FIELDS = [
     "wavelength_mm",
     "motion_type",
     "n_events",
+    "n_significant_activation_waves",
+    "front_speed_mm_per_s",
+    "front_direction_deg",
+    "n_critical_point_tracks",
 ]
 
 

@@ -88,4 +88,9 @@ def summary_row(report: dict[str, Any] | None) -> dict[str, Any]:
         "wavelength_mm": med("wavelength_mm"),
         "motion_type": fs.get("motion_type"),
         "n_events": len(report.get("events", [])),
+        # the opt-in stages: trigger-based waves and critical points of the phase flow
+        "n_significant_activation_waves": fs.get("n_significant_activation_waves"),
+        "front_speed_mm_per_s": med("front_speed_mm_per_s"),
+        "front_direction_deg": fs.get("front_direction_deg"),
+        "n_critical_point_tracks": (fs.get("phase_flow") or {}).get("n_tracks"),
     }
