@@ -444,6 +444,8 @@ def test_sequence_shuffle_repeats_and_noise():
     ("dispersive", {"dispersion_exponent": 1.0}, "below 1"),
     ("sequence", {"patterns": ["plane", "vortex"]}, "patterns"),
     ("plane", {"mask": "star"}, "mask"),
+    ("plane", {"mask": "disc", "mask_radius_mm": 0.01, "mask_centre_x_mm": 0.2,
+               "mask_centre_y_mm": 0.2, "snr_db": 10.0}, "covers no electrode"),
     ("plane", {"bad_channels": [999]}, "bad_channels"),
     ("plane", {"duration_s": 0.001}, "fewer than 2"),
     ("plane", {"seed": -1}, "seed"),

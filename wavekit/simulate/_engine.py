@@ -794,7 +794,14 @@ def simulate(
             raise
         raise UsageError(f"bad parameter for kind {kind!r}: {exc}") from None
     signal = float(_number("amplitude", e["amplitude"])) * built.signal
-    signal = signal * _mask(e, X, Y, centroid, extent)
+    mask = _mask(e, X, Y, centroid, extent)
+    if not np.any(mask):  # nothing left to measure, and no signal power to set an SNR from
+        raise UsageError(
+            f"the {e['mask']} mask (radius {e['mask_radius_mm']:g} mm at "
+            f"({e['mask_centre_x_mm']:g}, {e['mask_centre_y_mm']:g}) mm) covers no electrode: "
+            "raise mask_radius_mm or move its centre"
+        )
+    signal = signal * mask
     signal = _bad_channels(signal, e, grid)  # before the noise: the SNR is over good channels
     if c["snr_db"] is not None:
         signal, _ = add_noise(
