@@ -434,8 +434,12 @@ def track_points(
     active: dict[int, tuple[int, float, float, object]] = {}
     next_id = 0
     big = 1e12
-    for f in np.unique(frame):
-        idx = order[frame[order] == f]
+    frames_sorted = frame[order]
+    starts = np.flatnonzero(np.r_[True, frames_sorted[1:] != frames_sorted[:-1]])
+    ends = np.r_[starts[1:], frames_sorted.size]
+    for a, b in zip(starts, ends, strict=True):  # each frame's points: one slice, not a search
+        f = frames_sorted[a]
+        idx = order[a:b]
         ids = [k for k, v in active.items() if f - v[0] <= max_gap_frames + 1]
         if ids and idx.size:
             tx = np.array([active[k][1] for k in ids])
