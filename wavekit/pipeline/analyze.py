@@ -517,20 +517,18 @@ def detect_wave_events(
         complex_signal,
         edge_mask,
         event_measure,
-        frame_measures,
         preprocess,
+        surrogate_measure,
     )
     from .progress import counted
     from .summary import estimator_prefix
-
-    measure_stage = "gradients" if cfg.event_measure == "pgd" else "planefit"
 
     def measure(a: xr.DataArray) -> xr.DataArray:
         z = complex_signal(
             preprocess(a, cfg), band_hz=band, method=cfg.phase, morlet_cycles=cfg.morlet_cycles
         )
-        fm = frame_measures(z, stages=(measure_stage,))
-        fm["edge"] = ("time", edge_mask(fm["time"].values, band))
+        fm = surrogate_measure(z, cfg.event_measure)
+        fm["edge"] = ("time", edge_mask(z["time"].values, band))
         return event_measure(fm, cfg.event_measure)
 
     null = null_distribution(

@@ -211,6 +211,20 @@ def pattern_step(fs_hz: float, band_hz: tuple[float, float]) -> int:
 EVENT_MEASURE_KEYS = {"pgd": "pgd_unit_resultant", "plane_r2": "plane_r2_adj"}
 
 
+def surrogate_measure(z: xr.DataArray, name: str) -> xr.Dataset:
+    """The event measure ``name`` of a complex signal, and nothing else (per-frame, float32 as
+    in :func:`frame_measures`): what each surrogate needs. For ``pgd``, the PGD alone, without
+    the mean wave vector and amplitude that :func:`frame_measures` adds (same values)."""
+    if name != "pgd":
+        return frame_measures(z, stages=("planefit",))
+    from ..analysis.gradients import phase_gradient_directionality
+
+    space = ("y", "x") if layout(z) == "grid" else ("channel",)
+    pgd = phase_gradient_directionality(local_gradients(z), dims=space)
+    key = EVENT_MEASURE_KEYS[name]
+    return xr.Dataset({key: pgd[key].reset_coords(drop=True).astype(np.float32)})
+
+
 def event_measure(frames: xr.Dataset, name: str) -> xr.DataArray:
     """The per-frame measure events are detected on, NaN on edge frames."""
     m = frames[EVENT_MEASURE_KEYS[name]]
