@@ -356,6 +356,19 @@ def test_phase_snapshot_marks_critical_points_and_singularities(tmp_path):
     assert save(fig, tmp_path / "snap.png").stat().st_size > 5000
 
 
+def test_a_rerun_leaves_no_figure_of_the_earlier_run(run_cli, tmp_path):
+    """Figures of an earlier run that this one does not draw would contradict its report."""
+    out = tmp_path / "r"
+    code, _, err = run_cli("analyze", SAMPLE, "--out", out, *FAST)
+    assert code == 0, err
+    assert (out / "events.png").exists() and (out / "timeline.png").exists()
+    code, _, err = run_cli("analyze", SAMPLE, "--out", out, "--stages", "gradients", "--no-plots")
+    assert code == 0, err
+    assert not list(out.glob("*.png"))
+    report = json.loads((out / "report.json").read_text())
+    assert sorted(p.name for p in out.iterdir()) == sorted(report["outputs"] + ["report.json"])
+
+
 def test_events_figure_written_and_redrawn(run_cli, tmp_path):
     out = tmp_path / "r"
     code, _, err = run_cli("analyze", SAMPLE, "--out", out, *FAST)

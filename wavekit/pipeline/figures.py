@@ -14,6 +14,17 @@ import numpy as np
 
 from .outputs import atomic_path
 
+#: every figure :func:`save_all` can draw (file stems)
+FIGURE_NAMES = (
+    "phase_snapshot",
+    "direction_rose",
+    "speed_distribution",
+    "kw_spectrum",
+    "timeline",
+    "events",
+    "critical_points",
+)
+
 
 def _plt():
     import matplotlib

@@ -253,9 +253,12 @@ def write_outputs(res: Any, report: dict[str, Any], out_dir: Path) -> list[str]:
     clean_stale_temporaries(out_dir, keep=keep)
     (out_dir / "report.json").unlink(missing_ok=True)
     # files of an earlier run that this one does not rewrite would contradict the new report
-    stale_names = ("fields.h5", movie_name("gif"), movie_name("mp4"))
-    flow_names = ("critical_points.csv", *(f"critical_points.{f}" for f in ("png", "svg", "pdf")))
-    for stale in (*stale_names, "waves.csv", "triggers.csv", "waves.h5", *flow_names):
+    from .config import FIG_FORMATS
+    from .figures import FIGURE_NAMES
+
+    stale_names = ("fields.h5", movie_name("gif"), movie_name("mp4"), "critical_points.csv")
+    figures = tuple(f"{n}.{f}" for n in FIGURE_NAMES for f in FIG_FORMATS)
+    for stale in (*stale_names, "waves.csv", "triggers.csv", "waves.h5", *figures):
         (out_dir / stale).unlink(missing_ok=True)
     written = [write_text(out_dir / "events.csv", events_csv(report["events"])).name]
     tracks = getattr(res, "flow_tracks", None)
