@@ -190,6 +190,18 @@ def test_batch_summary_has_the_opt_in_stages_columns(run_cli, tmp_path):
     assert row["n_critical_point_tracks"] == ""
 
 
+def test_batch_verbose_names_each_input_and_excludes_quiet(run_cli, tmp_path):
+    paths = _inputs(tmp_path / "in", 2)
+    code, out, err = run_cli("batch", tmp_path / "in", "--out", tmp_path / "o", "--no-plots",
+                             "--stages", "gradients", "--verbose")  # fmt: skip
+    assert code == 0, err
+    assert len(out.strip().splitlines()) == 2  # standard output: the JSON lines only
+    for p in paths:
+        assert any(f"] {p.name}: band" in line for line in err.splitlines()), err
+    code, _, err = run_cli("batch", tmp_path / "in", "--out", tmp_path / "q", "-q", "-v")
+    assert code == 2 and "not both" in err
+
+
 def test_batch_inputs_from_stdin_and_list(tmp_path, monkeypatch):
     import io
 

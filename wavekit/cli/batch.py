@@ -54,6 +54,7 @@ def batch(
         ),
     ] = None,
     quiet: o.Quiet = False,
+    verbose: o.Verbose = False,
     band: o.Band = None,
     phase: o.Phase = None,
     stages: o.Stages = None,
@@ -85,11 +86,13 @@ def batch(
     """
     import sys
 
-    from ..errors import EXIT_BATCH_PARTIAL
+    from ..errors import EXIT_BATCH_PARTIAL, UsageError
     from ..pipeline import batch as b
     from ..pipeline.progress import Progress, wants_progress
     from ..pipeline.report import summary_row
 
+    if quiet and verbose:
+        raise UsageError("give --quiet or --verbose, not both")
     cfg = o.analysis_config(locals())
     items = b.plan(b.expand_inputs(inputs), out)
     bar = Progress("inputs", len(items), enabled=wants_progress(quiet))
@@ -116,6 +119,7 @@ def batch(
         resume=resume,
         scheduler=scheduler,
         on_result=report,
+        verbose=verbose,
     )
     bar.close()
     b.summary_csv(results, out, summary_row)

@@ -190,17 +190,19 @@ def local_dask():
     return dask.config.set(scheduler=dask.threaded.get)
 
 
-def _run_one(target: str, item: Item, kwargs: dict) -> dict:
-    """Run the analysis of one input; never raise (a worker's failure is a result)."""
+def _run_one(target: str, item: Item, kwargs: dict, verbose: bool = False) -> dict:
+    """Run the analysis of one input; never raise (a worker's failure is a result).
+    ``verbose``: its stage messages on the worker's standard error, named by the input."""
     import importlib
     import time
 
     from ..errors import WavekitError
+    from .progress import verbose_to_stderr
 
     module, func = target.split(":")
     t0 = time.perf_counter()
     try:
-        with local_dask():
+        with local_dask(), verbose_to_stderr(verbose, prefix=item.input.name):
             report = getattr(importlib.import_module(module), func)(
                 item.input, item.out_dir, **kwargs
             )
@@ -238,8 +240,11 @@ def run_batch(
     resume: bool = False,
     scheduler: str | None = None,
     on_result: Callable[[dict], None] | None = None,
+    verbose: bool = False,
 ) -> list[dict]:
     """Analyse every item; call ``on_result`` as each finishes; return results in input order.
+    ``verbose``: each analysis logs its stages on standard error (on a Dask cluster, on the
+    workers' standard error).
 
     ``target`` is ``"module:function"`` of ``f(input, out_dir, **kwargs) -> report``; it must
     write ``report.json`` last. With ``resume``, items with a complete, current report are
@@ -272,24 +277,29 @@ def run_batch(
             on_result(res)
 
     if scheduler:
-        _run_distributed(todo, target, kwargs, scheduler, done)
+        _run_distributed(todo, target, kwargs, scheduler, done, verbose)
     elif jobs <= 1 or len(todo) <= 1:
         for it in todo:
-            done(it, _run_one(target, it, kwargs))
+            done(it, _run_one(target, it, kwargs, verbose))
     else:
         import multiprocessing as mp
         from concurrent.futures import ProcessPoolExecutor, as_completed
 
         ctx = mp.get_context("spawn")  # no inherited threads/locks (numba, dask, h5py)
         with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
-            futures = {pool.submit(_run_one, target, it, kwargs): it for it in todo}
+            futures = {pool.submit(_run_one, target, it, kwargs, verbose): it for it in todo}
             for fut in as_completed(futures):
                 done(futures[fut], fut.result())
     return [results[it] for it in items]
 
 
 def _run_distributed(
-    todo: list[Item], target: str, kwargs: dict, address: str, done: Callable[[Item, dict], None]
+    todo: list[Item],
+    target: str,
+    kwargs: dict,
+    address: str,
+    done: Callable[[Item, dict], None],
+    verbose: bool = False,
 ) -> None:
     try:
         from distributed import Client, as_completed
@@ -302,7 +312,9 @@ def _run_distributed(
     except (OSError, TimeoutError) as exc:
         raise UsageError(f"--scheduler {address}: cannot connect ({exc})") from None
     with client:
-        futures = {client.submit(_run_one, target, it, kwargs, pure=False): it for it in todo}
+        futures = {
+            client.submit(_run_one, target, it, kwargs, verbose, pure=False): it for it in todo
+        }
         for fut in as_completed(list(futures)):
             done(futures[fut], fut.result())
 

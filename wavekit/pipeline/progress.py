@@ -204,25 +204,27 @@ class _Handler(logging.StreamHandler):
 
 
 class _Elapsed(logging.Formatter):
-    def __init__(self, handler: _Handler) -> None:
+    def __init__(self, handler: _Handler, prefix: str = "") -> None:
         super().__init__()
         self.handler = handler
+        self.prefix = f"{prefix}: " if prefix else ""
 
     def format(self, record: logging.LogRecord) -> str:
         t = time.perf_counter() - self.handler.t0
-        return f"wavekit [{t:7.2f} s] {record.getMessage()}"
+        return f"wavekit [{t:7.2f} s] {self.prefix}{record.getMessage()}"
 
 
 @contextlib.contextmanager
-def verbose_to_stderr(enabled: bool = True) -> Iterator[None]:
+def verbose_to_stderr(enabled: bool = True, prefix: str = "") -> Iterator[None]:
     """Print the pipeline's stage messages on standard error in this block (``--verbose``):
-    ``wavekit [   1.23 s] band 7.07-14.1 Hz (spectral peak ...)``."""
+    ``wavekit [   1.23 s] band 7.07-14.1 Hz (spectral peak ...)``; ``prefix`` (for example
+    the input's name in ``batch``) goes before each message."""
     if not enabled:
         yield
         return
     logger = logging.getLogger(LOGGER)
     handler = _Handler()
-    handler.setFormatter(_Elapsed(handler))
+    handler.setFormatter(_Elapsed(handler, prefix))
     saved = logger.level, logger.propagate
     logger.addHandler(handler)
     logger.setLevel(logging.INFO)
