@@ -273,3 +273,25 @@ def test_flow_stage_from_the_config_file(tmp_path):
     assert cfg.stages == FLOW
     report = analyze_file(SPIRAL, None, config=cfg)
     assert report["flow_structure"]["phase_flow"]["n_tracks"] == 1
+
+
+def test_flow_settings_from_the_config_file_turn_the_stage_on_and_are_recorded(tmp_path):
+    from wavekit.errors import UsageError
+
+    toml = tmp_path / "f.toml"
+    toml.write_text("[flow]\nalpha = 2.0\n[output]\nplots = false\n")
+    cfg = make_config(toml)
+    assert "flow" in cfg.stages and cfg.flow_alpha == 2.0 and cfg.flow_beta == 0.01
+    both = make_config(toml, polarity="up")
+    assert "flow" in both.stages and "activation" in both.stages
+    smooth = analyze_file(SPIRAL, None, config=cfg)["flow_structure"]["phase_flow"]
+    default = analyze_file(SPIRAL, None, config=make_config(toml, flow_alpha=0.5))
+    default = default["flow_structure"]["phase_flow"]
+    assert smooth["alpha"] == 2.0 and default["alpha"] == 0.5
+    assert smooth["n_tracks"] == default["n_tracks"] == 1  # the same spiral core
+    # a larger smoothness weight: a smaller flow, so a smaller curl around the core
+    assert abs(smooth["curl_per_s"]["median"]) < abs(default["curl_per_s"]["median"])
+    for bad in ("alpha = 0", "beta = -1", 'alpha = "big"'):
+        toml.write_text(f"[flow]\n{bad}\n")
+        with pytest.raises(UsageError, match="flow"):
+            make_config(toml)

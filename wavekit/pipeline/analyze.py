@@ -233,7 +233,7 @@ def analyze(
             from .phaseflow import chunk_flow
 
             with timer("flow"):
-                fl = chunk_flow(z, ch.keep)
+                fl = chunk_flow(z, ch.keep, alpha=cfg.flow_alpha, beta=cfg.flow_beta)
                 fm = fm.merge(fl.measures)
                 points.add(ch.read.start + ch.keep.start, fl.points)
                 flow = fl.flow
@@ -258,7 +258,7 @@ def analyze(
     flow_tracks = None
     if points is not None:
         with timer("flow"):
-            flow_tracks, flow_info = flow_tracking(points, activity, frames, band)
+            flow_tracks, flow_info = flow_tracking(points, activity, frames, band, cfg)
         log.info(
             "flow: %d critical-point tracks of at least %.3g s (%d shorter dropped)",
             flow_info["n_tracks"],
@@ -332,7 +332,11 @@ def _fields_sink(
 
 
 def flow_tracking(
-    points: Any, activity: xr.DataArray, frames: xr.Dataset, band: tuple[float, float]
+    points: Any,
+    activity: xr.DataArray,
+    frames: xr.Dataset,
+    band: tuple[float, float],
+    cfg: Config,
 ) -> tuple[xr.Dataset, dict[str, Any]]:
     """The critical points of every chunk's phase flow, linked once over the whole recording
     (edge frames left out), and the report's ``flow_structure.phase_flow`` block."""
@@ -346,7 +350,8 @@ def flow_tracking(
         float(activity.attrs["fs_hz"]),
         rule,
     )
-    return tracks, flow_summary(frames, tracks, counts, rule)
+    summary = flow_summary(frames, tracks, counts, rule, alpha=cfg.flow_alpha, beta=cfg.flow_beta)
+    return tracks, summary
 
 
 #: longest stretch of the recording on which surrogates calibrate the event threshold

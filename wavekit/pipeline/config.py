@@ -45,6 +45,10 @@ overriding the one before. The resolved configuration is recorded in ``report.js
     max_distance_mm = 0.3   # neighbour distance (default: 1.5 x nearest-neighbour distance)
     min_channels = 4        # smallest wave reported
 
+    [flow]                  # the optical flow of the phase (setting a key turns the stage on)
+    alpha = 0.5             # smoothness weight: larger, smoother and smaller flow
+    beta = 0.01             # Charbonnier parameter of both penalties (rad per frame)
+
     [output]
     plots = true
     fig_format = "png"      # png | svg | pdf
@@ -108,6 +112,7 @@ SECTIONS = {
         "max_distance_mm",
         "min_channels",
     ),
+    "flow": ("alpha", "beta"),
     "output": ("plots", "fig_format", "chunk_s", "fields", "movie", "movie_format"),
 }
 _RENAME = {
@@ -116,6 +121,8 @@ _RENAME = {
     ("events", "measure"): "event_measure",
     ("activation", "threshold"): "trigger_threshold",
     ("activation", "marker"): "trigger_marker",
+    ("flow", "alpha"): "flow_alpha",
+    ("flow", "beta"): "flow_beta",
     ("activation", "smooth_s"): "trigger_smooth_s",
 }
 
@@ -146,6 +153,8 @@ class Config:
     max_dt_s: float | None = None
     max_distance_mm: float | None = None
     min_channels: int = 4
+    flow_alpha: float = 0.5
+    flow_beta: float = 0.01
     plots: bool = True
     fig_format: str = "png"
     chunk_s: float = 60.0
@@ -202,6 +211,10 @@ def _check(c: Config) -> None:
         v = getattr(c, name)
         if v is not None and v <= 0:
             raise bad(f"activation {name.removeprefix('trigger_')} must be positive")
+    for name in ("flow_alpha", "flow_beta"):
+        v = getattr(c, name)
+        if not (isinstance(v, int | float) and not isinstance(v, bool) and v > 0):
+            raise bad(f"flow {name.removeprefix('flow_')} {v!r} must be a positive number")
     if c.min_channels < 3:
         raise bad("activation min_channels must be at least 3")
     if c.fig_format not in FIG_FORMATS:
@@ -258,6 +271,7 @@ def from_toml(path: str | os.PathLike) -> dict[str, Any]:
 
 
 _ACTIVATION_FIELDS = tuple(_RENAME.get(("activation", k), k) for k in SECTIONS["activation"])
+_FLOW_FIELDS = tuple(_RENAME.get(("flow", k), k) for k in SECTIONS["flow"])
 
 
 def make_config(toml_path: str | os.PathLike | None = None, **overrides: Any) -> Config:
@@ -273,8 +287,11 @@ def make_config(toml_path: str | os.PathLike | None = None, **overrides: Any) ->
         kw["band_hz"] = tuple(float(b) for b in kw["band_hz"])
     if "stages" in kw:
         kw["stages"] = tuple(kw["stages"])
-    elif set(kw) & set(_ACTIVATION_FIELDS):  # asking for trigger waves runs their stage
-        kw["stages"] = (*DEFAULT_STAGES, "activation")
+    else:  # asking for trigger waves or the flow's settings runs their (opt-in) stage
+        asked = [s for s, keys in (("activation", _ACTIVATION_FIELDS), ("flow", _FLOW_FIELDS))
+                 if set(kw) & set(keys)]  # fmt: skip
+        if asked:
+            kw["stages"] = (*DEFAULT_STAGES, *asked)
     if "movie_format" in kw and "movie" not in kw:  # asking for a movie format asks for a movie
         kw["movie"] = True
     try:

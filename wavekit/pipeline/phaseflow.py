@@ -1,8 +1,9 @@
 """The ``flow`` stage of ``wavekit analyze`` (opt-in, grids only): the optical flow of the phase,
 its per-frame measures, and its critical points tracked through the whole recording.
 
-Per chunk, :func:`chunk_flow` runs :func:`wavekit.analysis.flow.phase_flow` with its defaults
-(Horn-Schunck with Charbonnier penalties, ``alpha`` 0.5, ``beta`` 0.01; the chunk's first frame
+Per chunk, :func:`chunk_flow` runs :func:`wavekit.analysis.flow.phase_flow` (Horn-Schunck with
+Charbonnier penalties; ``alpha`` 0.5 and ``beta`` 0.01 unless the ``[flow]`` section of the
+configuration says otherwise; the chunk's first frame
 starts from the regularised normal flow, every later frame from the previous one) on the chunk's
 complex signal *including* its margins, so the flow of the chunk's core frames has been
 warm-started over ten periods of the band's low edge and does not depend on where the chunk
@@ -59,9 +60,6 @@ TRACK_PATTERNS = ("source", "sink", "saddle", "spiral_ccw", "spiral_cw", "none")
 _KIND_CODE = {k: i for i, k in enumerate(CRITICAL_KINDS)}
 _KIND_TO_PATTERN_CODE = np.array([TRACK_PATTERNS.index(KIND_PATTERN[k]) for k in CRITICAL_KINDS])
 
-#: the solver's settings (phase_flow's defaults), recorded in the report
-FLOW_ALPHA = 0.5
-FLOW_BETA = 0.01
 #: tracks are linked over at most this many pitches between two detections
 LINK_PITCHES = 1.5
 #: ... and across gaps of at most this fraction of a period of the band's centre frequency
@@ -114,14 +112,17 @@ class FlowChunk:
     flow: xr.Dataset  # flow_x, flow_y (time, y, x) of the core, for fields.h5
 
 
-def chunk_flow(z: xr.DataArray, keep: slice) -> FlowChunk:
-    """The phase flow of a chunk's complex signal ``z`` (with its margins) and, for the frames
+def chunk_flow(
+    z: xr.DataArray, keep: slice, *, alpha: float = 0.5, beta: float = 0.01
+) -> FlowChunk:
+    """The phase flow (smoothness weight ``alpha``, Charbonnier ``beta``: ``[flow]`` of the
+    configuration) of a chunk's complex signal ``z`` (with its margins) and, for the frames
     ``keep`` (the core), its per-frame measures and critical points."""
     from ..analysis.critical import critical_points
     from ..analysis.flow import phase_flow
     from ..analysis.vectorfield import curl, divergence, order_parameter
 
-    flow = phase_flow(z.transpose("time", "y", "x"), alpha=FLOW_ALPHA, beta=FLOW_BETA)
+    flow = phase_flow(z.transpose("time", "y", "x"), alpha=alpha, beta=beta)
     core = flow[["flow_x", "flow_y"]].isel(time=keep)
     vx, vy = core["flow_x"], core["flow_y"]
     points = critical_points(vx, vy)
@@ -310,8 +311,12 @@ def flow_summary(
     tracks: xr.Dataset,
     counts: dict[str, int],
     rule: TrackRule,
+    *,
+    alpha: float = 0.5,
+    beta: float = 0.01,
 ) -> dict[str, Any]:
-    """The report's ``flow_structure.phase_flow`` block."""
+    """The report's ``flow_structure.phase_flow`` block (``alpha``, ``beta``: the solver's
+    settings, recorded with it)."""
     from .summary import _q, inner_of
 
     inner = inner_of(frames)
@@ -327,8 +332,8 @@ def flow_summary(
         longest = {"id": i} | {k: tracks[k].values[i].item() for k in TRACK_COLUMNS[1:]}
     cp = frames["flow_n_critical_points"].values[inner]
     return {
-        "alpha": FLOW_ALPHA,
-        "beta": FLOW_BETA,
+        "alpha": alpha,
+        "beta": beta,
         "caution": CAUTION,
         "order_parameter": _q(frames["flow_order_parameter"].values[inner]),
         "divergence_per_s": _q(frames["flow_divergence_per_s"].values[inner]),
