@@ -21,6 +21,7 @@ from wavekit.analysis.triggers import (
     transition_times,
     trigger_waves,
 )
+from wavekit.errors import UsageError
 
 REAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "real" / "retina_mea_waverepo"
 HENNIG = REAL / "Hennig2011_spikes_P5_Bic_10uM_16_Mar_2010_wash_day2.h5"
@@ -162,6 +163,39 @@ def test_savitzky_golay_derivative_without_scipy_signal_matches_scipy(n, seed):
     np.testing.assert_allclose(
         _savgol5_deriv(x), savgol_filter(x, 5, 2, deriv=1, axis=0), atol=1e-12
     )
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    n=st.integers(2, 60),
+    kind=st.sampled_from(["random", "grid", "clusters", "duplicates"]),
+    given_distance=st.one_of(st.none(), st.floats(0.05, 3.0)),
+    seed=st.integers(0, 2**31 - 1),
+)
+def test_neighbour_matrix_matches_the_all_pairs_reference(n, kind, given_distance, seed):
+    from wavekit.analysis.triggers import _neighbour_matrix_ref
+
+    rng = np.random.default_rng(seed)
+    if kind == "grid":
+        side = max(2, int(np.sqrt(n)))
+        yy, xx = np.mgrid[0:side, 0:side] * 0.3
+        x, y = xx.ravel(), yy.ravel()
+    elif kind == "clusters":  # two groups farther apart than the 4 x spacing cap
+        x = np.r_[rng.uniform(0, 1, n), rng.uniform(9, 10, n)]
+        y = rng.uniform(0, 1, 2 * n)
+    else:
+        x, y = rng.uniform(0, 5, n), rng.uniform(0, 5, n)
+        if kind == "duplicates":
+            x[: n // 2], y[: n // 2] = x[n - n // 2 :][: n // 2], y[n - n // 2 :][: n // 2]
+    try:
+        want = _neighbour_matrix_ref(x, y, given_distance)
+    except UsageError:
+        with pytest.raises(UsageError):
+            neighbour_matrix(x, y, given_distance)
+        return
+    got = neighbour_matrix(x, y, given_distance)
+    assert got[1] == want[1]
+    assert np.array_equal(got[0], want[0])
 
 
 def test_half_rise_keeps_the_steepest_point_without_a_rise():
