@@ -198,6 +198,29 @@ def test_neighbour_matrix_matches_the_all_pairs_reference(n, kind, given_distanc
     assert np.array_equal(got[0], want[0])
 
 
+def test_steepest_point_of_tied_slopes_does_not_depend_on_rounding():
+    """Count data tie exactly: a run of equal slopes counts by its middle, and of equal peaks
+    apart the one nearest the crossing; perturbing the derivative by rounding-sized amounts
+    (as another summation order would) changes nothing."""
+    from wavekit.analysis import triggers as T
+
+    s = np.zeros((40, 3))
+    s[10:, 0] = np.r_[np.arange(1, 5) * 10.0, np.full(26, 40.0)]  # 4 equal steps: slope run
+    s[:, 1] = np.cumsum(np.r_[np.zeros(10), [1, 2, 3, 3, 3, 2, 1], np.zeros(23)])
+    s[:, 2] = np.cumsum(np.r_[np.zeros(8), [5, 0, 0, 0, 0, 0, 5], np.zeros(25)])  # two peaks
+    i, c = np.array([12, 13, 13]), np.array([0, 1, 2])
+    want = T._steepest(s, i, c, 4)
+    assert want[0] == 11.0 and want[1] == 12.5  # the middle of each slope's plateau
+    orig = T._savgol5_deriv
+    rng = np.random.default_rng(0)
+    try:
+        for _ in range(20):
+            T._savgol5_deriv = lambda a: orig(a) * (1 + 1e-14 * rng.standard_normal(a.shape))
+            np.testing.assert_allclose(T._steepest(s, i, c, 4), want, atol=1e-9)
+    finally:
+        T._savgol5_deriv = orig
+
+
 def test_half_rise_keeps_the_steepest_point_without_a_rise():
     from wavekit.analysis.triggers import _half_rise
 

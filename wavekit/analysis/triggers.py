@@ -402,18 +402,35 @@ def _savgol5_deriv(s: np.ndarray) -> np.ndarray:
 
 def _steepest(s: np.ndarray, i: np.ndarray, c: np.ndarray, half: int) -> np.ndarray:
     """Sub-sample position of the largest derivative of ``s[:, c]`` within ``half`` samples of
-    each ``i``."""
+    each ``i``: the parabola through the peak and its neighbours, or, when three or more
+    consecutive samples share the largest value (binned counts tie exactly), the middle of
+    that run. Of equal maxima apart, the one nearest ``i`` counts. Equal means within 1e-9 of
+    the largest value, so rounding in the last digit cannot choose."""
     deriv = _savgol5_deriv(s)
     nt = s.shape[0]
     offs = np.arange(-half, half + 1)
     rows = np.clip(i[:, None] + offs[None, :], 0, nt - 1)
     d = deriv[rows, c[:, None]]
-    k = rows[np.arange(i.size), np.argmax(d, axis=1)]
+    n = i.size
+    top = d.max(axis=1)
+    tie = d >= (top - 1e-9 * np.maximum(np.abs(top), 1e-300))[:, None]
+    # among (numerically) equal maxima, the one nearest the crossing: not whichever rounding
+    # in the last digit happens to favour
+    j = np.argmin(np.where(tie, np.abs(offs)[None, :], 2 * half + 1), axis=1)
+    k = rows[np.arange(n), j]
     km, kp = np.clip(k - 1, 0, nt - 1), np.clip(k + 1, 0, nt - 1)
     y0, y1, y2 = deriv[km, c], deriv[k, c], deriv[kp, c]
     den = y0 - 2 * y1 + y2
     off = np.where(den < 0, 0.5 * (y0 - y2) / np.where(den < 0, den, -1.0), 0.0)
-    return k + np.clip(off, -0.5, 0.5)
+    pos = k + np.clip(off, -0.5, 0.5)
+    # runs of equal maxima around the peak: their middle
+    width = d.shape[1]
+    cols = np.arange(width)[None, :]
+    left = np.where(~tie & (cols < j[:, None]), cols, -1).max(axis=1) + 1
+    right = np.where(~tie & (cols > j[:, None]), cols, width).min(axis=1) - 1
+    flat = right - left >= 2
+    mid = rows[np.arange(n), left] + 0.5 * (right - left)
+    return np.where(flat, mid, pos)
 
 
 def neighbour_matrix(
