@@ -221,6 +221,15 @@ def test_steepest_point_of_tied_slopes_does_not_depend_on_rounding():
         T._savgol5_deriv = orig
 
 
+def test_pipeline_config_names_the_same_trigger_choices_as_the_library():
+    """The configuration keeps its own copies of the choices, so that checking a config does not
+    load the analysis layer (numpy, xarray, numba kernels): they must not drift apart."""
+    from wavekit.analysis import triggers as T
+    from wavekit.pipeline import config as C
+
+    assert C.TRIGGERS == T.METHODS and C.MARKERS == T.MARKERS
+
+
 def test_half_rise_keeps_the_steepest_point_without_a_rise():
     from wavekit.analysis.triggers import _half_rise
 

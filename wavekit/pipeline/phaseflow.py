@@ -112,9 +112,7 @@ class FlowChunk:
     flow: xr.Dataset  # flow_x, flow_y (time, y, x) of the core, for fields.h5
 
 
-def chunk_flow(
-    z: xr.DataArray, keep: slice, *, alpha: float = 0.5, beta: float = 0.01
-) -> FlowChunk:
+def chunk_flow(z: xr.DataArray, keep: slice, *, alpha: float, beta: float) -> FlowChunk:
     """The phase flow (smoothness weight ``alpha``, Charbonnier ``beta``: ``[flow]`` of the
     configuration) of a chunk's complex signal ``z`` (with its margins) and, for the frames
     ``keep`` (the core), its per-frame measures and critical points."""
@@ -312,8 +310,8 @@ def flow_summary(
     counts: dict[str, int],
     rule: TrackRule,
     *,
-    alpha: float = 0.5,
-    beta: float = 0.01,
+    alpha: float,
+    beta: float,
 ) -> dict[str, Any]:
     """The report's ``flow_structure.phase_flow`` block (``alpha``, ``beta``: the solver's
     settings, recorded with it)."""

@@ -854,7 +854,7 @@ def case_trigger_waves(rng_for: RngFor, quick: bool) -> list[Row]:
             unit="-",
             n=total,
             detail=det,
-        ),  # fmt: skip,
+        ),  # fmt: skip
         row("trigger waves 10 dB", "false significant waves", false, unit="-", n=total, detail=det),
         row(
             "trigger waves 10 dB",
